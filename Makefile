@@ -1,0 +1,35 @@
+# Two commands do all the set-up on a fresh machine (only Python, pip and make):
+#   make run    the service with its web inbox (SQLite file, offline engine, no API key)
+#   make test   lint, format check and the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DB ?= lead-copilot.db
+
+.PHONY: run test lint format bench clean
+
+$(BIN)/lead-copilot: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/lead-copilot
+	$(BIN)/lead-copilot analyze --demo
+
+test: $(BIN)/lead-copilot
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+format: $(BIN)/lead-copilot
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(BIN)/lead-copilot
+	for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

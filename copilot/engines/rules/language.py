@@ -1,0 +1,122 @@
+"""Language detection for short WhatsApp lines (es, pt, en). OWNER: helper A.
+
+Short chat lines defeat statistical detectors, so this one scores words from a
+lexicon of frequent and distinctive words per language (``lexicons/language.toml``),
+plus word endings ("-cao", "-cion", "-ing") and spellings only one language
+uses ("ñ", "ç", "n't"). The lexicon is loaded and compiled once at import.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from copilot.engines.rules.normalize import fold_repeats, normalize, words
+from copilot.models import Conversation
+from copilot.taxonomy import Language
+
+LANGUAGES: tuple[Language, ...] = (Language.ES, Language.PT, Language.EN)
+
+_STRONG, _WEAK, _SUFFIX, _CHARS = 2.0, 1.0, 1.0, 1.5
+#: A language wins when it has at least this score and leads the runner-up by
+#: ``_MARGIN``; below that the text is ``und``.
+_MIN_SCORE = 1.5
+_MARGIN = 1.0
+#: How much each older inbound message counts relative to the next newer one.
+_DECAY = 0.6
+_RECENT_INBOUND = 6
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    words: dict[str, dict[Language, float]]
+    suffixes: dict[Language, re.Pattern[str]]
+    chars: dict[Language, tuple[re.Pattern[str], ...]]
+
+
+def load_language_lexicon(text: str | None = None) -> _Lexicon:
+    """Parse and compile a language lexicon (TOML text; the packaged one by default).
+
+    Raises ``ValueError`` naming the problem when a section or pattern is invalid.
+    """
+    if text is None:
+        text = resources.files("copilot.engines.rules").joinpath("lexicons/language.toml")
+        text = text.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    table: dict[str, dict[Language, float]] = {}
+    suffixes: dict[Language, re.Pattern[str]] = {}
+    chars: dict[Language, tuple[re.Pattern[str], ...]] = {}
+    for language in LANGUAGES:
+        section = data.get(language.value)
+        if not isinstance(section, dict):
+            raise ValueError(f"language lexicon: missing section [{language.value}]")
+        for key, weight in (("weak", _WEAK), ("strong", _STRONG)):
+            for word in section.get(key, []):
+                entry = table.setdefault(normalize(word), {})
+                entry[language] = max(entry.get(language, 0.0), weight)
+        try:
+            suffixes[language] = re.compile("|".join(f"(?:{s})" for s in section["suffixes"]))
+            chars[language] = tuple(re.compile(c) for c in section["chars"])
+        except (KeyError, re.error) as exc:
+            raise ValueError(f"language lexicon [{language.value}]: {exc}") from exc
+    return _Lexicon(words=table, suffixes=suffixes, chars=chars)
+
+
+_LEXICON = load_language_lexicon()
+
+
+@lru_cache(maxsize=4096)
+def language_scores(text: str) -> dict[Language, float]:
+    """Evidence for each language in ``text`` (0 for all when nothing tells)."""
+    scores = dict.fromkeys(LANGUAGES, 0.0)
+    if not text:
+        return scores
+    raw = text.lower()
+    for language, patterns in _LEXICON.chars.items():
+        if any(p.search(raw) for p in patterns):
+            scores[language] += _CHARS
+    for word in words(fold_repeats(normalize(text))):
+        entry = _LEXICON.words.get(word)
+        if entry is not None:
+            for language, weight in entry.items():
+                scores[language] += weight
+        elif len(word) > 4 and not word.isdigit():
+            for language, pattern in _LEXICON.suffixes.items():
+                if pattern.search(word):
+                    scores[language] += _SUFFIX
+    return scores
+
+
+def _decide(scores: dict[Language, float]) -> Language:
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    (best, top), (_, second) = ranked[0], ranked[1]
+    if top >= _MIN_SCORE and top - second >= _MARGIN:
+        return best
+    return Language.UNDETERMINED
+
+
+def detect_language(text: str) -> Language:
+    """Language of one text, ``Language.UNDETERMINED`` when it cannot tell."""
+    return _decide(language_scores(text or ""))
+
+
+def conversation_language(conversation: Conversation, default: Language) -> Language:
+    """Language of the lead in a conversation (their recent inbound texts weigh most);
+    ``default`` when nothing tells."""
+    totals = dict.fromkeys(LANGUAGES, 0.0)
+    weight = 1.0
+    seen = 0
+    for message in reversed(conversation.messages):
+        if not message.is_inbound or not message.text:
+            continue
+        for language, score in language_scores(message.analysed_text).items():
+            totals[language] += weight * score
+        weight *= _DECAY
+        seen += 1
+        if seen >= _RECENT_INBOUND:
+            break
+    decided = _decide(totals)
+    return default if decided is Language.UNDETERMINED else decided

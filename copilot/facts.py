@@ -1,0 +1,435 @@
+"""Answering a lead from the business's own facts, and nothing else.
+
+The profile's ``facts`` (hours, address, price list, payment methods, delivery
+areas and time, catalog) and ``business_hours`` are the only source. When a
+lead asks something those facts do not settle (a product not on the price
+list, a city outside the delivery areas, a payment method not listed), the
+answer is ``None``: the copilot says nothing rather than guess, and the reply
+falls back to another template. A payment method the profile does not list is
+answered with the list of the methods it does (a fact, not a guess).
+
+Wording per language and the topic cues live in ``data/replies.toml``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import datetime, time, timedelta
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any
+
+from copilot.engines.rules.normalize import normalize, words
+from copilot.models import QualificationFields
+from copilot.profile import BusinessProfile, PriceItem
+from copilot.render import render
+from copilot.taxonomy import Intent, Language
+
+#: Intents whose lines are never answered from facts, whatever words they use
+#: ("¿dónde está mi pedido?" asks about an order, not the address).
+NOT_FACT_INTENTS = frozenset(
+    {
+        Intent.ORDER_STATUS,
+        Intent.SUPPORT,
+        Intent.COMPLAINT,
+        Intent.HUMAN_REQUEST,
+        Intent.OPT_OUT,
+        Intent.SPAM,
+    }
+)
+
+#: Topics a lead may ask about that the facts can answer.
+TOPICS = ("hours", "address", "prices", "payment", "delivery", "catalog")
+
+_PREPOSITIONS = frozenset(
+    {"a", "al", "en", "para", "hasta", "em", "pra", "ao", "no", "na", "to", "in"}
+)
+
+
+@cache
+def _data() -> dict[str, Any]:
+    source = resources.files("copilot") / "data" / "replies.toml"
+    return tomllib.loads(source.read_text(encoding="utf-8"))
+
+
+def answer_language(language: Language | str | None, profile: BusinessProfile) -> Language:
+    """The language to answer in: the lead's, or the profile's default for ``und``."""
+    try:
+        lang = Language(language) if language else Language.UNDETERMINED
+    except ValueError:
+        lang = Language.UNDETERMINED
+    return profile.default_language if lang is Language.UNDETERMINED else lang
+
+
+def wording(language: Language) -> dict[str, Any]:
+    """The reply wording for ``language`` (Spanish for anything unknown)."""
+    data = _data()
+    return data.get(language.value) or data["es"]
+
+
+def _phrase_text(text: str) -> str:
+    # Words joined by single spaces and padded, so " cue " finds whole words only.
+    return f" {' '.join(words(normalize(text)))} "
+
+
+def _has_any(padded: str, phrases: list[str]) -> bool:
+    return _phrases_pattern(tuple(phrases)).search(padded) is not None
+
+
+@lru_cache(maxsize=256)
+def _phrases_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    # One compiled alternation per cue list instead of one substring test per
+    # phrase: the fact cues are checked on every analysis. The lookarounds match
+    # the padding spaces without consuming them, like the " phrase " test did.
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(f"(?<= )(?:{alternatives})(?= )") if phrases else re.compile(r"(?!)")
+
+
+def topics(text: str) -> set[str]:
+    """Which fact topics a line asks about (by the cues in ``replies.toml``)."""
+    padded = _phrase_text(text)
+    cues = _data()["cues"]
+    if _has_any(padded, cues["not_facts"]):
+        return set()
+    found = {topic for topic in TOPICS if _has_any(padded, cues[topic])}
+    # A named payment method is a payment question with a verb ("aceptan nequi")
+    # or a question mark ("¿con nequi?"); "do you accept returns?" names none.
+    if (
+        "payment" not in found
+        and _named_payment_families(padded)
+        and ("?" in text or _has_any(padded, cues["payment_verbs"]))
+    ):
+        found.add("payment")
+    return found
+
+
+# --- formatting -------------------------------------------------------------
+
+_SYMBOLS = {
+    "COP": "$",
+    "MXN": "$",
+    "ARS": "$",
+    "CLP": "$",
+    "USD": "US$",
+    "BRL": "R$",
+    "EUR": "€",
+    "PEN": "S/",
+    "UYU": "$U",
+    "GTQ": "Q",
+    "PYG": "₲",
+    "BOB": "Bs",
+    "CRC": "₡",
+    "DOP": "RD$",
+    "VES": "Bs.",
+}
+#: Countries that group thousands with a comma (1,890,000); the rest use a dot.
+_COMMA_GROUPING = frozenset({"MX", "US", "GT", "DO", "PA", "SV", "HN", "NI", "PR", "PE", "GB"})
+
+
+def format_money(amount: float, currency: str, country: str) -> str:
+    """A price as people in ``country`` write it: ``$1.890.000 COP``, ``R$ 99,90``, ``1.200 €``.
+
+    Whole amounts show no decimals; others show two.
+    """
+    decimals = 0 if float(amount).is_integer() else 2
+    raw = f"{amount:,.{decimals}f}"  # 1,890,000.50
+    if country not in _COMMA_GROUPING:
+        raw = raw.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    symbol = _SYMBOLS.get(currency)
+    if symbol is None:
+        return f"{raw} {currency}"
+    if currency == "EUR":
+        return f"{raw} €"
+    if symbol == "$":
+        return f"${raw} {currency}"
+    return f"{symbol} {raw}"
+
+
+def _clock(value: time) -> str:
+    if value >= time(23, 59):
+        return "24:00"
+    return f"{value.hour}:{value.minute:02d}"
+
+
+def _join(items: list[str], language: Language) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + wording(language)["list_and"] + items[-1]
+
+
+def hours_phrase(profile: BusinessProfile, language: Language) -> str:
+    """Opening hours in words. The profile's ``hours_text`` when the lead speaks the
+    profile's language, else built from ``business_hours`` in the lead's language."""
+    if profile.facts.hours_text and language == profile.default_language:
+        return profile.facts.hours_text
+    words_ = wording(language)
+    names = words_["weekdays"]
+    groups: list[tuple[int, int, str]] = []
+    for day in range(7):
+        spans = profile.business_hours.spans_for(day)
+        if not spans:
+            continue
+        text = words_["span_join"].join(
+            render(words_["span"], {"start": _clock(s.start), "end": _clock(s.end)}) for s in spans
+        )
+        if groups and groups[-1][1] == day - 1 and groups[-1][2] == text:
+            groups[-1] = (groups[-1][0], day, text)
+        else:
+            groups.append((day, day, text))
+    parts = []
+    for first, last, text in groups:
+        days = (
+            names[first]
+            if first == last
+            else render(words_["day_range"], {"first": names[first], "last": names[last]})
+        )
+        parts.append(f"{days} {text}")
+    return ", ".join(parts) or (profile.facts.hours_text or "")
+
+
+def next_opening(profile: BusinessProfile, now: datetime, language: Language) -> str:
+    """When the business next opens after ``now``, in words: "mañana a las 9:00",
+    "el lunes a las 10:00", "today at 15:00"; ``""`` when it never opens."""
+    local = now.astimezone(profile.tz)
+    words_ = wording(language)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        for span in sorted(profile.business_hours.spans_for(day.weekday()), key=lambda s: s.start):
+            start = datetime.combine(day, span.start, tzinfo=profile.tz)
+            if start <= local:
+                continue
+            clock = _clock(span.start)
+            if offset == 0:
+                return render(words_["today_at"], {"time": clock})
+            if offset == 1:
+                return render(words_["tomorrow_at"], {"time": clock})
+            name = words_["weekdays"][day.weekday()]
+            return render(words_["weekday_at"], {"day": name, "time": clock})
+    return ""
+
+
+def response_time_phrase(minutes: int, language: Language) -> str:
+    """The first-response SLA in words: "15 minutos", "1 hora", "2 days"."""
+    w = wording(language)
+    if minutes % (24 * 60) == 0:
+        n, one, many = minutes // (24 * 60), w["day"], w["days"]
+    elif minutes % 60 == 0:
+        n, one, many = minutes // 60, w["hour"], w["hours"]
+    else:
+        n, one, many = minutes, w["minute"], w["minutes"]
+    return f"{n} {one if n == 1 else many}"
+
+
+# --- answering ----------------------------------------------------------------
+
+
+def _stem(token: str) -> str:
+    # Crude plural folding, enough to match "sofás"/"camas"/"escritorios" to list items.
+    if len(token) > 4 and token.endswith("es"):
+        return token[:-2]
+    if len(token) > 3 and token.endswith("s"):
+        return token[:-1]
+    return token
+
+
+def _item_head(item: PriceItem) -> str | None:
+    for token in words(normalize(item.item)):
+        if len(token) >= 3 and not token.isdigit():
+            return _stem(token)
+    return None
+
+
+def _matching_items(text: str, profile: BusinessProfile) -> list[PriceItem]:
+    stems = {_stem(token) for token in words(normalize(text))}
+    return [item for item in profile.facts.price_list if _item_head(item) in stems]
+
+
+_OF = frozenset({"de", "del", "do", "da", "dos", "das", "of", "for", "para", "pra"})
+
+
+def _asks_price_list(text: str) -> bool:
+    """The whole price list is asked for: a price-list cue not followed by "of X"
+    ("lista de precios" yes, "precios de la mesa de centro" no: that names an item)."""
+    tokens = words(normalize(text))
+    padded = f" {' '.join(tokens)} "
+    for cue in _data()["cues"]["price_list"]:
+        at = padded.find(f" {cue} ")
+        if at < 0:
+            continue
+        after = padded[at + len(cue) + 2 :].split()
+        if not any(token in _OF for token in after):
+            return True
+    return False
+
+
+def _price_line(item: PriceItem, profile: BusinessProfile, language: Language) -> str:
+    line = f"{item.item}: {format_money(item.price, profile.currency, profile.country)}"
+    if item.unit:
+        line += " " + render(wording(language)["per_unit"], {"unit": item.unit})
+    if item.note:
+        line += f" ({item.note})"
+    return line
+
+
+def _answer_prices(
+    text: str, profile: BusinessProfile, language: Language, fields: QualificationFields | None
+) -> str | None:
+    items = _matching_items(text, profile)
+    if not items and fields and fields.need and isinstance(fields.need.value, str):
+        items = _matching_items(fields.need.value, profile)
+    if not items and _asks_price_list(text):
+        items = list(profile.facts.price_list)  # "lista de precios": the whole list
+    if not items:
+        return None  # a price we do not hold is never guessed
+    prices = "; ".join(_price_line(item, profile, language) for item in items)
+    return render(wording(language)["answer"]["prices"], {"prices": prices})
+
+
+#: Payment families that are terms of payment rather than a method: when the
+#: profile does not list them, the method list does not answer the question.
+_PAYMENT_TERMS = frozenset({"installments"})
+
+
+def _named_payment_families(padded: str) -> set[str]:
+    families = _data()["payment_families"]
+    return {name for name, aliases in families.items() if _has_any(padded, aliases)}
+
+
+def _answer_payment(text: str, profile: BusinessProfile, language: Language) -> str | None:
+    methods = profile.facts.payment_methods
+    if not methods:
+        return None
+    answer = wording(language)["answer"]
+    listed = _join(methods, language)
+    named = _named_payment_families(_phrase_text(text))
+    if not named:
+        return render(answer["payment"], {"methods": listed})
+    families = _data()["payment_families"]
+    matched = []
+    for family in sorted(named):
+        hits = [m for m in methods if _has_any(_phrase_text(m), families[family])]
+        if not hits:
+            if family in _PAYMENT_TERMS:
+                return None  # installments are terms, not a method: the list says nothing
+            # Not listed: no "yes" and no made-up "no"; the list of the methods the
+            # business accepts answers the question from the facts alone.
+            return render(answer["payment"], {"methods": listed})
+        matched.extend(h for h in hits if h not in matched)
+    return render(answer["payment_yes"], {"method": _join(matched, language), "methods": listed})
+
+
+def _asked_place(tokens: list[str]) -> str | None:
+    """A place named after a preposition that follows a delivery cue ("envían a medellin")."""
+    cues = _data()["cues"]
+    cue_words = {w for cue in cues["delivery"] for w in cue.split()} - _PREPOSITIONS
+    skip = set(cues["not_places"]) | cue_words
+    start = next((i for i, t in enumerate(tokens) if t in cue_words), None)
+    if start is None:
+        return None
+    for i in range(start + 1, len(tokens) - 1):
+        if tokens[i] not in _PREPOSITIONS:
+            continue
+        for token in tokens[i + 1 :]:
+            if token in skip or token in _PREPOSITIONS:
+                continue
+            if token.isalpha() and len(token) >= 3:
+                return token
+            break
+    return None
+
+
+def _words_of(text: str) -> str:
+    return " ".join(words(normalize(text)))
+
+
+def _answer_delivery(
+    text: str, profile: BusinessProfile, language: Language, fields: QualificationFields | None
+) -> str | None:
+    facts = profile.facts
+    if not facts.delivery_areas:
+        return None
+    answer = wording(language)["answer"]
+    padded = _phrase_text(text)
+    covered = [a for a in facts.delivery_areas if f" {_words_of(a)} " in padded]
+    if not covered:
+        if _asked_place(padded.split()):
+            return None  # a place the delivery list does not name: never promise it
+        city = fields.city.value if fields and fields.city else None
+        if isinstance(city, str) and _words_of(city):
+            # The lead's city is known: the answer is about it, covered or not.
+            covered = [a for a in facts.delivery_areas if _words_of(a) == _words_of(city)]
+            if not covered:
+                return None
+    if covered:
+        sentence = render(answer["delivery_yes"], {"city": _join(covered, language)})
+    else:
+        sentence = render(
+            answer["delivery_areas"], {"areas": _join(facts.delivery_areas, language)}
+        )
+    if facts.delivery_time:
+        sentence += " " + render(answer["delivery_time"], {"delivery_time": facts.delivery_time})
+    return sentence
+
+
+def _answer_hours(profile: BusinessProfile, language: Language) -> str | None:
+    hours = hours_phrase(profile, language)
+    return render(wording(language)["answer"]["hours"], {"hours": hours}) if hours else None
+
+
+def _answer_address(profile: BusinessProfile, language: Language) -> str | None:
+    facts = profile.facts
+    if not facts.address:
+        return None
+    answer = wording(language)["answer"]
+    text = render(answer["address"], {"address": facts.address})
+    if facts.maps_url:
+        text += " " + render(answer["maps"], {"maps_url": facts.maps_url})
+    return text
+
+
+def _answer_catalog(profile: BusinessProfile, language: Language) -> str | None:
+    if not profile.facts.catalog:
+        return None
+    catalog = _join(profile.facts.catalog, language)
+    return render(wording(language)["answer"]["catalog"], {"catalog": catalog})
+
+
+def answer_question(
+    text: str | None,
+    profile: BusinessProfile,
+    language: Language,
+    intent: Intent | None = None,
+    fields: QualificationFields | None = None,
+) -> str | None:
+    """The answer to ``text`` built only from the profile's facts, or ``None``.
+
+    ``None`` when the line asks nothing the facts cover, when it asks about an
+    order/support/complaint (by ``intent``), or when any topic it asks about
+    has no answer in the facts (an unlisted product or city):
+    half an answer that skips the real question is worse than a person's.
+    """
+    if not text or not text.strip() or (intent is not None and intent in NOT_FACT_INTENTS):
+        return None
+    asked = topics(text)
+    if not asked:
+        return None
+    parts: list[str | None] = []
+    for topic in TOPICS:  # a stable order: hours, address, prices, payment, delivery, catalog
+        if topic not in asked:
+            continue
+        if topic == "hours":
+            parts.append(_answer_hours(profile, language))
+        elif topic == "address":
+            parts.append(_answer_address(profile, language))
+        elif topic == "prices":
+            parts.append(_answer_prices(text, profile, language, fields))
+        elif topic == "payment":
+            parts.append(_answer_payment(text, profile, language))
+        elif topic == "delivery":
+            parts.append(_answer_delivery(text, profile, language, fields))
+        else:
+            parts.append(_answer_catalog(profile, language))
+    if any(part is None for part in parts):
+        return None
+    return " ".join(p for p in parts if p)

@@ -1,0 +1,411 @@
+"""Reply suggestion: template choice, rendering, 24-hour window. OWNER: helper D.
+
+Template choice follows the taxonomy's "first rule that applies" order:
+
+1. opted out (flag, or the latest intent is ``opt_out``) -> ``opt_out_confirmation``
+2. a person took the conversation over -> ``handoff_notice``
+3. the lead wrote last, outside business hours -> ``out_of_hours``
+4. only inbound so far: waited longer than ``first_response_sla_minutes`` ->
+   ``acknowledgement``, else ``welcome`` (exactly the SLA is still within it)
+5. the lead wrote last, recently, asking what the facts answer -> ``business_answer``
+6. the lead wrote last, recently, key fields missing -> ``qualification``
+7. silence: ``reactivation_days`` or more since the lead's last message, or stage
+   ``lost`` -> ``reactivation``; stage ``qualified``/``proposal_sent`` after an
+   exchange, lead silent ``proposal_followup_days`` or more -> ``proposal_followup``;
+   our last message unanswered ``soft_followup_hours`` or more -> ``soft_followup``.
+
+"Recently" means within the 24-hour customer-service window (free-form replies
+can only be sent inside it). Defaults where no rule applies (documented choices):
+
+- lead wrote last, recently, nothing missing and no fact asked -> ``proposal_followup``
+  (the lead is qualified: propose the concrete next step);
+- lead wrote last more than 24 h ago, no silence rule due -> ``acknowledgement``
+  (we owe them an answer; it is the approved "we got your message" template);
+- we wrote last, no follow-up due yet -> ``soft_followup`` from :func:`choose_template`,
+  but :func:`suggest_reply` returns ``None``: nothing is due, nobody writes twice.
+
+In :func:`suggest_reply`, after rules 1-3, a handoff for ``human_request``,
+``complaint``, ``sensitive``, ``stuck`` or ``complex`` turns the reply into
+``handoff_notice`` so the way to a person is explicit (out of hours the
+``out_of_hours`` reply, which says when we reopen, wins). Once a person has
+written after taking over, rule 2 is skipped: the notice has been given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from copilot.engines.base import Understanding
+from copilot.facts import (
+    answer_language,
+    answer_question,
+    hours_phrase,
+    next_opening,
+    response_time_phrase,
+    wording,
+)
+from copilot.models import (
+    Conversation,
+    ConversationState,
+    Handoff,
+    QualificationFields,
+    SuggestedReply,
+)
+from copilot.profile import BusinessProfile
+from copilot.questions import next_question, question_for, welcome_question
+from copilot.render import clean_name, clean_value, render, variables_in
+from copilot.state import WINDOW_HOURS
+from copilot.taxonomy import HandoffReason, Intent, Language, NextStep, Stage, TemplateKey
+
+#: Handoff reasons whose reply is the handoff notice (a person must answer these).
+NOTICE_REASONS = frozenset(
+    {
+        HandoffReason.HUMAN_REQUEST,
+        HandoffReason.COMPLAINT,
+        HandoffReason.SENSITIVE,
+        HandoffReason.STUCK,
+        HandoffReason.COMPLEX,
+    }
+)
+
+#: Choices that neither a handoff nor an engine proposal may override.
+_FIXED = frozenset(
+    {TemplateKey.OPT_OUT_CONFIRMATION, TemplateKey.HANDOFF_NOTICE, TemplateKey.OUT_OF_HOURS}
+)
+
+#: Replies where an engine's free text (already checked by the engine) may replace
+#: the rendered template inside the 24-hour window: conversational turns only, never
+#: the notices whose wording the business fixed, nor fact answers (the facts are
+#: worded by the library itself).
+FREE_TEXT_KEYS = frozenset(
+    {TemplateKey.WELCOME, TemplateKey.QUALIFICATION, TemplateKey.PROPOSAL_FOLLOWUP}
+)
+
+#: Longest ``need`` shown in a follow-up ("... con {need}").
+MAX_NEED_CHARS = 80
+
+
+@dataclass(frozen=True)
+class _Choice:
+    key: TemplateKey
+    due: bool = True
+    answer: str | None = None
+
+
+def _intent(understanding: Understanding | None) -> Intent | None:
+    if understanding is None or understanding.intent is None:
+        return None
+    return understanding.intent.label
+
+
+def _choose(
+    state: ConversationState,
+    understanding: Understanding | None,
+    profile: BusinessProfile,
+    text: str | None,
+    *,
+    takeover_noticed: bool = False,
+) -> _Choice:
+    intent = _intent(understanding)
+    # 1. opt-out beats everything, even out of hours.
+    if state.opted_out or intent is Intent.OPT_OUT:
+        return _Choice(TemplateKey.OPT_OUT_CONFIRMATION)
+    # 2. a person took over.
+    if state.assigned_human_took_over and not takeover_noticed:
+        return _Choice(TemplateKey.HANDOFF_NOTICE)
+    lead_last = state.last_message_from == "lead"
+    # 3. the lead is waiting and we are closed.
+    if lead_last and not state.within_business_hours:
+        return _Choice(TemplateKey.OUT_OF_HOURS)
+    # 4. first contact: nobody has written to the lead yet.
+    if state.outbound_count == 0 and state.inbound_count > 0:
+        waited = state.minutes_waiting_for_first_reply
+        if waited is None and state.hours_since_last_inbound is not None:
+            waited = state.hours_since_last_inbound * 60  # a lower bound
+        past_sla = waited is not None and waited > profile.first_response_sla_minutes
+        return _Choice(TemplateKey.ACKNOWLEDGEMENT if past_sla else TemplateKey.WELCOME)
+
+    hours_in = state.hours_since_last_inbound
+    if lead_last and hours_in is not None and hours_in < WINDOW_HOURS:
+        # 5. a question the business's facts answer.
+        language = answer_language(understanding.language if understanding else None, profile)
+        fields = understanding.fields if understanding else None
+        answer = _facts_answer(text, intent, profile, language, fields)
+        if answer is not None:
+            return _Choice(TemplateKey.BUSINESS_ANSWER, answer=answer)
+        # 6. one question for the next missing field.
+        if state.missing_fields:
+            return _Choice(TemplateKey.QUALIFICATION)
+        # Default: a qualified lead wrote; propose the concrete next step.
+        return _Choice(TemplateKey.PROPOSAL_FOLLOWUP)
+
+    # 7. silence. The lead's silence is measured from their last message.
+    follow = profile.follow_ups
+    silent = hours_in if hours_in is not None else state.hours_since_last_outbound
+    if state.stage is Stage.LOST or (
+        silent is not None and silent >= follow.reactivation_days * 24
+    ):
+        return _Choice(TemplateKey.REACTIVATION)
+    exchanged = state.inbound_count > 0 and state.outbound_count > 0
+    if (
+        state.stage in (Stage.QUALIFIED, Stage.PROPOSAL_SENT)
+        and exchanged
+        and silent is not None
+        and silent >= follow.proposal_followup_days * 24
+    ):
+        return _Choice(TemplateKey.PROPOSAL_FOLLOWUP)
+    if lead_last:
+        # Default: the lead wrote over a day ago and is still waiting for us.
+        return _Choice(TemplateKey.ACKNOWLEDGEMENT)
+    unanswered = state.hours_since_last_outbound
+    due = unanswered is not None and unanswered >= follow.soft_followup_hours
+    return _Choice(TemplateKey.SOFT_FOLLOWUP, due=due)
+
+
+def _facts_answer(
+    text: str | None,
+    intent: Intent | None,
+    profile: BusinessProfile,
+    language: Language,
+    fields: QualificationFields | None,
+) -> str | None:
+    if text is not None:
+        return answer_question(text, profile, language, intent, fields)
+    # No text (a caller with only a state and an intent): hours and address are
+    # the only business_info facts that need no detail from the question.
+    if intent is Intent.BUSINESS_INFO and (profile.facts.hours_text or profile.facts.address):
+        return ""
+    return None
+
+
+def choose_template(
+    state: ConversationState,
+    understanding: Understanding | None,
+    profile: BusinessProfile,
+    text: str | None = None,
+) -> TemplateKey:
+    """The template to suggest, by the taxonomy's first-rule-that-applies order.
+    The eval runner calls this with a dataset's given state.
+
+    ``text`` is the lead's latest message: with it, rule 5 checks that the
+    profile's facts really answer it (which price-list item, which city). Without
+    it only an ``business_info`` intent counts as a fact question.
+    """
+    return _choose(state, understanding, profile, text).key
+
+
+# --- rendering ------------------------------------------------------------------
+
+
+def _lead_name(conversation: Conversation, fields: QualificationFields) -> str:
+    name = fields.name.value if fields.name and isinstance(fields.name.value, str) else None
+    return clean_name(name) or clean_name(conversation.contact.name)
+
+
+def _need(fields: QualificationFields, language: Language) -> str:
+    value = fields.need.value if fields.need and isinstance(fields.need.value, str) else ""
+    return clean_value(value, MAX_NEED_CHARS) or wording(language)["need_fallback"]
+
+
+def _next_step(fields: QualificationFields, language: Language) -> str:
+    steps = wording(language)["next_step"]
+    value = fields.next_step.value if fields.next_step else None
+    if isinstance(value, NextStep):
+        return steps.get(value.value, steps["default"])
+    return steps["default"]
+
+
+def _person_is_answering(conversation: Conversation) -> bool:
+    for message in reversed(conversation.messages):
+        if not message.is_inbound:
+            return message.is_human_answer
+    return False
+
+
+def _question(
+    key: TemplateKey, state: ConversationState, language: Language, conversation: Conversation
+) -> str:
+    if key is TemplateKey.WELCOME:
+        return welcome_question(state.missing_fields, language)
+    recent_ours = [m.text or "" for m in conversation.messages if not m.is_inbound][-2:]
+    return next_question(state.missing_fields, language, recent_ours) or question_for(
+        "next_step", language
+    )
+
+
+def render_reply(
+    key: TemplateKey,
+    conversation: Conversation,
+    fields: QualificationFields,
+    state: ConversationState,
+    profile: BusinessProfile,
+    language: Language,
+    now: datetime,
+    answer: str | None = None,
+    question: str | None = None,
+) -> SuggestedReply | None:
+    """Render template ``key`` from the profile in ``language`` (Spanish when the
+    profile has no text in that language). ``None`` when it renders empty.
+    ``question`` replaces the library's qualification question (an engine's
+    checked proposal)."""
+    template = profile.templates[key]
+    if language is Language.UNDETERMINED or not getattr(template, language.value, None):
+        language = Language.ES
+    text = template.text_for(language)
+    producers = {
+        "business_name": lambda: clean_value(profile.name),
+        "agent_name": lambda: clean_name(profile.agent_name) or wording(language)["agent_fallback"],
+        "lead_name": lambda: f", {name}" if (name := _lead_name(conversation, fields)) else "",
+        "response_time": lambda: response_time_phrase(profile.first_response_sla_minutes, language),
+        "question": lambda: question or _question(key, state, language, conversation),
+        "answer": lambda: answer or "",
+        "need": lambda: _need(fields, language),
+        "next_step": lambda: _next_step(fields, language),
+        "hours": lambda: hours_phrase(profile, language),
+        "address": lambda: profile.facts.address or "",
+        "opening_time": lambda: next_opening(profile, now, language),
+    }
+    values = {name: producers[name]() for name in variables_in(text) if name in producers}
+    rendered = render(text, values)
+    if not rendered:
+        return None
+    return SuggestedReply(
+        template=key,
+        text=rendered,
+        language=language,
+        requires_approved_template=not state.window_open,
+        category=template.category,
+        variables=values,
+    )
+
+
+def suggest_reply(
+    conversation: Conversation,
+    understanding: Understanding,
+    handoff: Handoff,
+    state: ConversationState,
+    profile: BusinessProfile,
+    now: datetime,
+) -> SuggestedReply | None:
+    """The suggested reply, rendered in the lead's language from the profile.
+
+    ``None`` when the lead never wrote (nothing to answer; outbound-only
+    conversations are the inbox's follow-up business) or when we wrote last and
+    no follow-up is due yet.
+    """
+    last = conversation.last_inbound
+    if last is None:
+        return None
+    language = answer_language(understanding.language, profile)
+    text = last.analysed_text
+    takeover_noticed = state.assigned_human_took_over and _person_is_answering(conversation)
+    choice = _choose(state, understanding, profile, text, takeover_noticed=takeover_noticed)
+    if not choice.due:
+        return None
+    key, answer = choice.key, choice.answer
+    if key not in _FIXED and handoff.needed and handoff.reason in NOTICE_REASONS:
+        key = TemplateKey.HANDOFF_NOTICE
+    key, language, answer = _engine_proposal(
+        understanding, key, language, answer, text, state, profile
+    )
+    if key is TemplateKey.BUSINESS_ANSWER:
+        # Word the facts in the reply's final language (the engine may have changed it).
+        final = answer_question(
+            text,
+            profile,
+            answer_language(language, profile),
+            _intent(understanding),
+            understanding.fields,
+        )
+        answer = final if final is not None else answer
+    reply = render_reply(
+        key,
+        conversation,
+        understanding.fields,
+        state,
+        profile,
+        language,
+        now,
+        answer,
+        question=_proposed_slot(understanding, key, "question"),
+    )
+    return _with_free_text(reply, understanding, state)
+
+
+def _proposed_slot(understanding: Understanding, key: TemplateKey, name: str) -> str | None:
+    """A slot value the engine proposed for this very template (checked by the engine)."""
+    proposal = understanding.reply
+    if proposal is None or proposal.template is not key:
+        return None
+    return proposal.variables.get(name) or None
+
+
+def _with_free_text(
+    reply: SuggestedReply | None, understanding: Understanding, state: ConversationState
+) -> SuggestedReply | None:
+    """Inside the 24-hour window, an engine's short free text may replace the
+    rendered template of a conversational turn. The LLM engine has already checked
+    it against the profile's facts (no price, date, link or promise the facts do
+    not hold, the lead's language, a length limit); the template choice, category
+    and language stay the library's."""
+    proposal = understanding.reply
+    if (
+        reply is None
+        or proposal is None
+        or not proposal.text.strip()
+        or not state.window_open
+        or reply.template not in FREE_TEXT_KEYS
+        or proposal.template is not reply.template
+        or proposal.language is not reply.language
+    ):
+        return reply
+    return reply.model_copy(update={"text": proposal.text.strip(), "variables": {}})
+
+
+def _engine_proposal(
+    understanding: Understanding,
+    key: TemplateKey,
+    language: Language,
+    answer: str | None,
+    text: str,
+    state: ConversationState,
+    profile: BusinessProfile,
+) -> tuple[TemplateKey, Language, str | None]:
+    """Honour the engine's proposed reply when it passes the checks.
+
+    The engine's template key is taken unless a fixed rule decided (opt-out,
+    takeover, out of hours); ``business_answer`` only when the facts really
+    answer; ``opt_out_confirmation`` only with an opt-out intent. Its language
+    is taken when it is one we answer in. Its free text is used only inside the
+    24-hour window and only for conversational turns (:func:`_with_free_text`),
+    after the engine's own checks against the profile's facts.
+    """
+    proposal = understanding.reply
+    if proposal is None or key in _FIXED:
+        return key, language, answer
+    if proposal.language is not Language.UNDETERMINED:
+        language = proposal.language
+    proposed = proposal.template
+    if proposed is TemplateKey.BUSINESS_ANSWER:
+        fact = answer_question(
+            text,
+            profile,
+            answer_language(language, profile),
+            _intent(understanding),
+            understanding.fields,
+        )
+        if fact is None:
+            return key, language, answer
+        return proposed, language, fact
+    if (
+        proposed is TemplateKey.OPT_OUT_CONFIRMATION
+        and _intent(understanding) is not Intent.OPT_OUT
+    ):
+        return key, language, answer
+    if proposed is TemplateKey.QUALIFICATION and not state.missing_fields:
+        return key, language, answer
+    if key is TemplateKey.BUSINESS_ANSWER and answer is not None and proposed is not key:
+        # The facts answer the question: an answer beats the engine's generic reply.
+        return key, language, answer
+    return proposed, language, None

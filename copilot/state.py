@@ -1,0 +1,83 @@
+"""The conversation state the template choice reads. OWNER: helper D.
+
+Definitions (all as of ``now``):
+
+- ``hours_since_last_inbound`` / ``hours_since_last_outbound``: hours since the
+  lead's latest message / our latest message (any author: agent, phone echo or
+  bot); ``None`` when there is none. Future timestamps count as 0.
+- ``last_message_from``: ``"lead"`` or ``"business"``, by the latest message.
+- ``minutes_waiting_for_first_reply``: minutes since the lead's first message
+  while no *person* has answered it yet (an agent message or a Coexistence phone
+  echo after that first message); ``None`` once a person answered or when the
+  lead never wrote. Bot messages do not stop this clock: they are not a person.
+- ``window_open``: the WhatsApp 24-hour customer-service window, i.e. the lead's
+  latest message is less than 24 hours old.
+- ``missing_fields``: the profile's ``qualification.ask_for`` minus the known fields.
+
+System messages and outbound messages that failed to send are ignored: the
+lead never saw a failed message, so it neither answers them nor opens a wait.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from copilot.models import Conversation, ConversationState, Message, QualificationFields
+from copilot.profile import BusinessProfile
+from copilot.taxonomy import DeliveryStatus, MessageType
+
+#: The WhatsApp customer-service window.
+WINDOW_HOURS = 24.0
+
+
+def _counts(message: Message) -> bool:
+    if message.type is MessageType.SYSTEM:
+        return False
+    return message.is_inbound or message.status is not DeliveryStatus.FAILED
+
+
+def _hours(now: datetime, then: datetime) -> float:
+    return max(0.0, (now - then).total_seconds() / 3600)
+
+
+def conversation_state(
+    conversation: Conversation,
+    fields: QualificationFields,
+    profile: BusinessProfile,
+    now: datetime,
+) -> ConversationState:
+    """Clock and history facts of ``conversation`` as of ``now`` (see the module doc)."""
+    # Stable sort: the inbox may append out of order; equal times keep their order.
+    messages = sorted((m for m in conversation.messages if _counts(m)), key=lambda m: m.timestamp)
+    inbound = [m for m in messages if m.is_inbound]
+    outbound = [m for m in messages if not m.is_inbound]
+    hours_in = _hours(now, inbound[-1].timestamp) if inbound else None
+    hours_out = _hours(now, outbound[-1].timestamp) if outbound else None
+
+    waiting = None
+    if inbound:
+        first = inbound[0].timestamp
+        answered = any(m.is_human_answer and m.timestamp >= first for m in outbound)
+        if not answered:
+            waiting = round(_hours(now, first) * 60, 2)
+
+    known = set(fields.known())
+    return ConversationState(
+        stage=conversation.stage,
+        lost_reason=conversation.lost_reason,
+        hours_since_last_inbound=None if hours_in is None else round(hours_in, 4),
+        hours_since_last_outbound=None if hours_out is None else round(hours_out, 4),
+        last_message_from=None
+        if not messages
+        else "lead"
+        if messages[-1].is_inbound
+        else "business",
+        inbound_count=len(inbound),
+        outbound_count=len(outbound),
+        within_business_hours=profile.is_open(now),
+        minutes_waiting_for_first_reply=waiting,
+        opted_out=conversation.opted_out,
+        missing_fields=[f for f in profile.qualification.ask_for if f not in known],
+        assigned_human_took_over=conversation.human_took_over,
+        window_open=hours_in is not None and hours_in < WINDOW_HOURS,
+    )

@@ -1,0 +1,291 @@
+"""One task per dataset kind: how to run the copilot on a line and how to score it.
+
+A task turns a dataset item into the copilot's input (``datasets.md``), reads
+the prediction in the predictions-file shape, and scores lists of them. The
+runner only talks to the :class:`Task` interface, so a new kind is one class.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from copilot.engines.base import Engine
+from copilot.facade import Copilot
+from copilot.models import Analysis, Conversation
+from copilot.profile import BusinessProfile
+from evals import metrics as m
+from evals.conversations import analysis_time, build_conversation
+from evals.items import FieldsItem, HandoffItem, IntentItem, OriginItem, TemplateItem
+
+_CASE_TEXT_CHARS = 160
+
+
+@dataclass
+class Case:
+    """One scored line, for per-case reports and diffs."""
+
+    id: str
+    lang: str
+    text: str
+    gold: str
+    pred: str
+    correct: bool
+    detail: str | None = None
+
+
+@dataclass
+class RunContext:
+    """What a task needs to predict: the engine and the business profile."""
+
+    engine: Engine
+    profile: BusinessProfile
+
+    def analyze(
+        self, conversation: Conversation, profile: BusinessProfile | None = None
+    ) -> Analysis:
+        """The full analysis of ``conversation`` as of one minute after its last turn."""
+        copilot = Copilot(profile=profile or self.profile, engine=self.engine)
+        return copilot.analyze(conversation, now=analysis_time(conversation))
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _CASE_TEXT_CHARS else text[: _CASE_TEXT_CHARS - 1] + "…"
+
+
+def _lead_text(turns: list[Any]) -> str:
+    return " / ".join(t.text for t in turns if t.sender == "lead")
+
+
+class Task:
+    """Base class: ``predict`` one item, build its ``case``, score a list."""
+
+    kind: ClassVar[str]
+    #: Prediction keys a failed item gets as null.
+    keys: ClassVar[tuple[str, ...]]
+    #: Metrics shown side by side, per language and gated.
+    headline: ClassVar[tuple[str, ...]]
+
+    def predict(self, item: Any, ctx: RunContext) -> dict[str, Any]:
+        """The prediction for ``item`` (without ``id``) in the predictions-file shape."""
+        raise NotImplementedError
+
+    def case(self, item: Any, prediction: dict[str, Any]) -> Case:
+        """``item`` with its prediction, scored."""
+        raise NotImplementedError
+
+    def score(self, items: list[Any], predictions: list[dict[str, Any]]) -> dict[str, Any]:
+        """All metrics of the kind over ``items`` and their predictions (same order)."""
+        raise NotImplementedError
+
+
+class _LabelTask(Task):
+    """Single-label kinds: the gold label with ``also`` alternatives."""
+
+    label_key: ClassVar[str]
+    headline = ("accuracy", "macro_f1")
+
+    def _gold(self, item: Any) -> tuple[str, list[str]]:
+        gold = item.gold
+        return getattr(gold, self.label_key), list(gold.also)
+
+    def case(self, item: Any, prediction: dict[str, Any]) -> Case:
+        gold, also = self._gold(item)
+        pred = prediction.get(self.label_key)
+        shown_gold = gold + (f" (also {', '.join(also)})" if also else "")
+        return Case(
+            id=item.id,
+            lang=item.lang,
+            text=self._text(item),
+            gold=shown_gold,
+            pred=pred or m.NONE_LABEL,
+            correct=m.is_correct(pred, gold, also),
+            detail=prediction.get("error"),
+        )
+
+    def _text(self, item: Any) -> str:
+        return _short(item.text)
+
+    def score(self, items: list[Any], predictions: list[dict[str, Any]]) -> dict[str, Any]:
+        golds = [self._gold(item) for item in items]
+        return m.label_metrics(
+            [g for g, _ in golds],
+            [a for _, a in golds],
+            [p.get(self.label_key) for p in predictions],
+        )
+
+
+class IntentsTask(_LabelTask):
+    """``intents``: context turns, then ``text`` as the lead's latest message."""
+
+    kind = "intents"
+    label_key = "intent"
+    keys = ("intent", "confidence")
+
+    def predict(self, item: IntentItem, ctx: RunContext) -> dict[str, Any]:
+        conversation = build_conversation(
+            [*item.context, {"from": "lead", "text": item.text}], conversation_id=item.id
+        )
+        intent = ctx.analyze(conversation).intent
+        return {
+            "intent": intent.label.value if intent else None,
+            "confidence": intent.confidence if intent else None,
+        }
+
+
+class OriginsTask(_LabelTask):
+    """``origins``: the first message with its webhook metadata and entry points."""
+
+    kind = "origins"
+    label_key = "origin"
+    keys = ("origin",)
+    headline = ("accuracy",)
+
+    def predict(self, item: OriginItem, ctx: RunContext) -> dict[str, Any]:
+        conversation = build_conversation(
+            [*item.context, {"from": "lead", "text": item.text}],
+            conversation_id=item.id,
+            referral=item.metadata.referral,
+            template_reply=item.metadata.context_template,
+        )
+        # The line's entry points are the business's configuration for this case.
+        profile = ctx.profile.model_copy(update={"entry_points": dict(item.entry_points)})
+        origin = ctx.analyze(conversation, profile).origin
+        return {
+            "origin": origin.label.value,
+            "origin_source": origin.source.value,
+            "evidence": origin.evidence,
+        }
+
+
+class TemplatesTask(_LabelTask):
+    """``templates``: the template choice for a given state (and the engine's understanding)."""
+
+    kind = "templates"
+    label_key = "template"
+    keys = ("template",)
+    headline = ("accuracy",)
+
+    def predict(self, item: TemplateItem, ctx: RunContext) -> dict[str, Any]:
+        from copilot.replies import choose_template
+
+        conversation = build_conversation(item.messages, conversation_id=item.id)
+        understanding, text = None, None
+        last = conversation.last_inbound
+        if last is not None:
+            understanding = ctx.engine.understand(
+                conversation, ctx.profile, analysis_time(conversation)
+            )
+            text = last.analysed_text
+        state = item.state.model_copy(deep=True)
+        # The lead's text lets the choice check that the facts really answer it.
+        key = choose_template(state, understanding, ctx.profile, text=text)
+        return {"template": key.value}
+
+    def _text(self, item: TemplateItem) -> str:
+        state = item.state
+        facts = f"[{state.stage.value}, last={state.last_message_from}]"
+        return _short(f"{facts} {_lead_text(item.messages)}")
+
+
+class FieldsTask(Task):
+    """``fields``: qualification fields merged over the conversation."""
+
+    kind = "fields"
+    keys = ("fields",)
+    headline = ("micro_precision", "micro_recall", "micro_f1")
+
+    def predict(self, item: FieldsItem, ctx: RunContext) -> dict[str, Any]:
+        conversation = build_conversation(item.messages, conversation_id=item.id)
+        return {"fields": ctx.analyze(conversation).fields.flat()}
+
+    def case(self, item: FieldsItem, prediction: dict[str, Any]) -> Case:
+        gold = item.gold_fields()
+        pred = prediction.get("fields") or {}
+        problems = []
+        for field, want in gold.items():
+            outcome = m.field_outcome(field, want, pred.get(field))
+            if outcome in ("fp", "fn", "wrong"):
+                got = json.dumps(pred.get(field), ensure_ascii=False)
+                problems.append(
+                    f"{field}: {outcome} (gold {json.dumps(want, ensure_ascii=False)}, got {got})"
+                )
+        if prediction.get("error"):
+            problems.insert(0, prediction["error"])
+        return Case(
+            id=item.id,
+            lang=item.lang,
+            text=_short(_lead_text(item.messages)),
+            gold=_short(json.dumps(gold, ensure_ascii=False)),
+            pred=_short(json.dumps({k: pred.get(k) for k in gold}, ensure_ascii=False)),
+            correct=not problems,
+            detail="; ".join(problems) or None,
+        )
+
+    def score(self, items: list[FieldsItem], predictions: list[dict[str, Any]]) -> dict[str, Any]:
+        return m.field_metrics(
+            [item.gold_fields() for item in items],
+            [p.get("fields") or {} for p in predictions],
+        )
+
+
+class HandoffTask(Task):
+    """``handoff``: context turns, then ``text``; read ``Analysis.handoff``."""
+
+    kind = "handoff"
+    keys = ("handoff",)
+    headline = ("precision", "recall", "f1", "reason_accuracy")
+
+    def predict(self, item: HandoffItem, ctx: RunContext) -> dict[str, Any]:
+        conversation = build_conversation(
+            [*item.context, {"from": "lead", "text": item.text}], conversation_id=item.id
+        )
+        handoff = ctx.analyze(conversation).handoff
+        return {
+            "handoff": {
+                "needed": handoff.needed,
+                "reason": handoff.reason.value if handoff.reason else None,
+            }
+        }
+
+    @staticmethod
+    def _pair(handoff: dict[str, Any] | None) -> tuple[bool, str | None]:
+        handoff = handoff or {}
+        return bool(handoff.get("needed")), handoff.get("reason")
+
+    @staticmethod
+    def _show(needed: bool, reason: str | None) -> str:
+        return f"needed ({reason or m.NONE_LABEL})" if needed else "not needed"
+
+    def case(self, item: HandoffItem, prediction: dict[str, Any]) -> Case:
+        gold = (item.gold.needed, item.gold.reason)
+        pred = self._pair(prediction.get("handoff"))
+        correct = gold[0] == pred[0] and (not gold[0] or gold[1] == pred[1])
+        return Case(
+            id=item.id,
+            lang=item.lang,
+            text=_short(item.text),
+            gold=self._show(*gold),
+            pred=self._show(*pred),
+            correct=correct,
+            detail=prediction.get("error"),
+        )
+
+    def score(self, items: list[HandoffItem], predictions: list[dict[str, Any]]) -> dict[str, Any]:
+        return m.handoff_metrics(
+            [(item.gold.needed, item.gold.reason) for item in items],
+            [self._pair(p.get("handoff")) for p in predictions],
+        )
+
+
+TASKS: dict[str, Task] = {
+    task.kind: task
+    for task in (IntentsTask(), OriginsTask(), FieldsTask(), HandoffTask(), TemplatesTask())
+}
+
+
+def task_for(kind: str) -> Task:
+    """The task of a dataset kind."""
+    return TASKS[kind]
