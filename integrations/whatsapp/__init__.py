@@ -1,0 +1,107 @@
+"""WhatsApp Cloud API adapter: verify, parse and send.
+
+* :func:`verify_signature` / :func:`verify_subscription`: webhook authenticity.
+* :func:`parse_webhook`: a delivery into typed events (``events.py``), every
+  entry, change and item, Coexistence included.
+* :class:`WhatsAppSender` (and :class:`AsyncWhatsAppSender`): send text,
+  templates and interactive messages with bounded retries;
+  :class:`OutboxSender` when there are no credentials; :func:`sender_from_env`.
+* :func:`check_can_send`: the 24-hour window and opt-out rules.
+"""
+
+from integrations.whatsapp.errors import (
+    ConfigError,
+    InvalidMessageError,
+    OptedOutError,
+    SendError,
+    SendPolicyError,
+    SignatureError,
+    VerificationError,
+    WebhookError,
+    WhatsAppError,
+    WindowClosedError,
+)
+from integrations.whatsapp.events import (
+    AccountUpdate,
+    AppStateSync,
+    EchoMessage,
+    ErrorDetail,
+    HistoryMessage,
+    HistoryProgress,
+    InboundMessage,
+    MessageEdit,
+    MessageRevoke,
+    ParseProblem,
+    PlatformError,
+    Reaction,
+    StatusUpdate,
+    SystemNotice,
+    UnknownEvent,
+    UserPreferences,
+    WebhookEvent,
+    WebhookParseResult,
+)
+from integrations.whatsapp.parser import parse_webhook
+from integrations.whatsapp.payloads import ListRow, ListSection, ReplyButton
+from integrations.whatsapp.policy import SendKind, check_can_send
+from integrations.whatsapp.sender import (
+    AsyncOutboxSender,
+    AsyncWhatsAppSender,
+    OutboxItem,
+    OutboxSender,
+    WhatsAppSender,
+    sender_from_env,
+)
+from integrations.whatsapp.signature import (
+    SIGNATURE_HEADER,
+    compute_signature,
+    verify_signature,
+    verify_subscription,
+)
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "AccountUpdate",
+    "AppStateSync",
+    "AsyncOutboxSender",
+    "AsyncWhatsAppSender",
+    "ConfigError",
+    "EchoMessage",
+    "ErrorDetail",
+    "HistoryMessage",
+    "HistoryProgress",
+    "InboundMessage",
+    "InvalidMessageError",
+    "ListRow",
+    "ListSection",
+    "MessageEdit",
+    "MessageRevoke",
+    "OptedOutError",
+    "OutboxItem",
+    "OutboxSender",
+    "ParseProblem",
+    "PlatformError",
+    "Reaction",
+    "ReplyButton",
+    "SendError",
+    "SendKind",
+    "SendPolicyError",
+    "SignatureError",
+    "StatusUpdate",
+    "SystemNotice",
+    "UnknownEvent",
+    "UserPreferences",
+    "VerificationError",
+    "WebhookError",
+    "WebhookEvent",
+    "WebhookParseResult",
+    "WhatsAppError",
+    "WhatsAppSender",
+    "WindowClosedError",
+    "check_can_send",
+    "compute_signature",
+    "parse_webhook",
+    "sender_from_env",
+    "verify_signature",
+    "verify_subscription",
+]
