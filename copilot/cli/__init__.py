@@ -19,3 +19,4 @@ def main() -> None:
 # Sub-command modules; importing one registers its commands on `main`.
 from copilot.cli import analyze as _analyze  # noqa: E402,F401
 from copilot.cli import eval as _eval  # noqa: E402,F401
+from copilot.cli import inbox as _inbox  # noqa: E402,F401

@@ -1,0 +1,52 @@
+"""The :class:`Inbox`: one object that puts the inbox parts together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from copilot.inbox.assignment import AssignmentMixin
+from copilot.inbox.clock import Clock
+from copilot.inbox.edits import EditsMixin
+from copilot.inbox.ingest import Analyzer
+from copilot.inbox.metrics import MetricsMixin
+from copilot.inbox.models import InboxConfig
+from copilot.inbox.pipeline import PipelineMixin
+from copilot.inbox.replies import OutboxSender, Sender
+from copilot.inbox.tasks import TasksMixin
+from copilot.inbox.ticker import TickMixin
+from copilot.profile import BusinessProfile
+
+
+class Inbox(TickMixin, EditsMixin, AssignmentMixin, PipelineMixin, TasksMixin, MetricsMixin):
+    """The shared inbox: store, ingest, edits / revokes / reactions, assignment,
+    pipeline, replies, tasks, clock and metrics over one SQLite database.
+
+    >>> inbox = Inbox(":memory:")                       # demo profile, rules engine
+    >>> agent, token = inbox.create_agent("Ana", team="ventas", available=True)
+
+    ``copilot`` is anything with ``analyze(conversation, now)`` (a
+    :class:`copilot.Copilot`); ``sender`` delivers outbound messages (default:
+    the outbox, nothing leaves the machine); ``clock`` tells the time (inject a
+    :class:`~copilot.inbox.clock.ManualClock` in tests). One ``Inbox`` per thread
+    or process; several may share one database file.
+    """
+
+    def __init__(
+        self,
+        db: Database | str | Path = ":memory:",
+        *,
+        copilot: Analyzer | None = None,
+        profile: BusinessProfile | None = None,
+        config: InboxConfig | None = None,
+        clock: Clock | None = None,
+        sender: Sender | None = None,
+    ) -> None:
+        if copilot is None:
+            from copilot.facade import Copilot
+
+            copilot = Copilot(profile)
+        super().__init__(db, profile=profile or copilot.profile, config=config, clock=clock)
+        self.analyzer = copilot
+        self.sender = sender or OutboxSender()

@@ -1,0 +1,445 @@
+"""Open the inbox database: checks, pragmas and versioned schema migrations.
+
+Migrations are sqlite-utils' :class:`~sqlite_utils.Migrations`: each one runs in
+its own transaction and is recorded in ``_sqlite_migrations``, so opening an old
+file upgrades it and opening a current one does nothing. Never edit a released
+migration: add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from copilot.inbox.errors import InboxDatabaseError
+
+#: Written into the file header (``PRAGMA application_id``): "LCOP".
+APPLICATION_ID = 0x4C434F50
+MIGRATION_SET = "lead_copilot_inbox"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """The whole first schema."""
+    t = db.table
+    t("teams").create({"id": int, "name": str}, pk="id", not_null={"name"})
+    t("teams").create_index(["name"], unique=True)
+    t("agents").create(
+        {
+            "id": int,
+            "name": str,
+            "team_id": int,
+            "role": str,
+            "token_hash": str,
+            "available": int,
+            "shift": str,
+            "max_open": int,
+            "last_assigned_at": float,
+            "active": int,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"name", "role", "token_hash"},
+        defaults={"available": 0, "active": 1, "role": "agent"},
+    )
+    t("agents").create_index(["token_hash"], unique=True)
+    t("agents").create_index(["team_id", "active", "available"])
+    t("contacts").create(
+        {
+            "id": int,
+            "wa_id": str,
+            "user_id": str,
+            "name": str,
+            "username": str,
+            "opted_out": int,
+            "opted_out_at": float,
+            "created_at": float,
+        },
+        pk="id",
+        defaults={"opted_out": 0},
+    )
+    t("contacts").create_index(["wa_id"], unique=True)
+    t("contacts").create_index(["user_id"], unique=True)
+    # Opt-in per Meta category (marketing, utility...), with where and when it was given.
+    t("consents").create(
+        {"contact_id": int, "category": str, "opted_in": int, "source": str, "at": float},
+        pk=("contact_id", "category"),
+    )
+    t("conversations").create(
+        {
+            "id": int,
+            "contact_id": int,
+            "status": str,
+            "assignee_id": int,
+            "team_id": int,
+            "assigned_at": float,
+            "stage": str,
+            "lost_reason": str,
+            "origin": str,
+            "origin_source": str,
+            "origin_evidence": str,
+            "tags": str,
+            "fields": str,
+            "language": str,
+            "last_intent": str,
+            "handoff_needed": int,
+            "handoff_reason": str,
+            "human_took_over": int,
+            "suggestions_paused": int,
+            "first_inbound_at": float,
+            "first_response_at": float,
+            "first_response_by": int,
+            "last_inbound_at": float,
+            "last_outbound_at": float,
+            "last_human_at": float,
+            "window_closes_at": float,
+            "waiting_since": float,
+            "ack_sent_at": float,
+            "ooh_sent_at": float,
+            "last_seq": int,
+            "last_message_id": str,
+            "last_message_at": float,
+            "last_message_text": str,
+            "last_message_direction": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"contact_id", "status", "stage"},
+        defaults={
+            "status": "open",
+            "stage": "new",
+            "tags": "[]",
+            "fields": "{}",
+            "handoff_needed": 0,
+            "human_took_over": 0,
+            "suggestions_paused": 0,
+            "last_seq": 0,
+        },
+    )
+    # One conversation per lead.
+    t("conversations").create_index(["contact_id"], unique=True)
+    # The inbox list: an agent's open conversations, newest first.
+    t("conversations").create_index(["assignee_id", "status", "last_message_at"])
+    # The unassigned queue, oldest first.
+    db.execute(
+        "CREATE INDEX idx_conversations_queue ON conversations (created_at)"
+        " WHERE assignee_id IS NULL AND status = 'open'"
+    )
+    # Conversations whose lead waits for an answer: the SLA clock.
+    db.execute(
+        "CREATE INDEX idx_conversations_waiting ON conversations (waiting_since)"
+        " WHERE waiting_since IS NOT NULL"
+    )
+    t("messages").create(
+        {
+            "id": int,
+            "wa_id": str,
+            "conversation_id": int,
+            "direction": str,
+            "author": str,
+            "agent_id": int,
+            "type": str,
+            "text": str,
+            "ts": float,
+            "extra": str,
+            "raw": str,
+            "status": str,
+            "status_at": float,
+            "error": str,
+            "template": str,
+            "backfill": int,
+            "analysis_state": str,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"wa_id", "conversation_id", "direction", "author", "ts"},
+        defaults={"backfill": 0},
+    )
+    # Idempotent ingest: the WhatsApp message id is the key.
+    t("messages").create_index(["wa_id"], unique=True)
+    t("messages").create_index(["conversation_id", "ts"])
+    db.execute(
+        "CREATE INDEX idx_messages_pending ON messages (id) WHERE analysis_state IN ('pending','failed')"
+    )
+    t("analyses").create(
+        {
+            "id": int,
+            "message_seq": int,
+            "message_id": str,
+            "conversation_id": int,
+            "engine": str,
+            "prompt_version": str,
+            "model": str,
+            "intent": str,
+            "handoff_needed": int,
+            "handoff_reason": str,
+            "template": str,
+            "result": str,
+            "latency_ms": float,
+            "tokens_in": int,
+            "tokens_out": int,
+            "cost_usd": float,
+            "created_at": float,
+        },
+        pk="id",
+    )
+    # Keyed by the message's storage order: nearly append-only, so cheap to maintain.
+    t("analyses").create_index(["message_seq"])
+    t("analyses").create_index(["created_at"])
+    t("suggestions").create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "message_id": str,
+            "analysis_id": int,
+            "template": str,
+            "text": str,
+            "language": str,
+            "state": str,
+            "agent_id": int,
+            "final_text": str,
+            "similarity": float,
+            "reason": str,
+            "sent_message_id": str,
+            "created_at": float,
+            "decided_at": float,
+        },
+        pk="id",
+        defaults={"state": "proposed"},
+    )
+    t("suggestions").create_index(["conversation_id", "state"])
+    t("suggestions").create_index(["created_at"])
+    t("notes").create(
+        {"id": int, "conversation_id": int, "agent_id": int, "text": str, "created_at": float},
+        pk="id",
+    )
+    t("notes").create_index(["conversation_id"])
+    t("tasks").create(
+        {
+            "id": int,
+            "conversation_id": int,
+            "kind": str,
+            "title": str,
+            "owner_id": int,
+            "due_at": float,
+            "state": str,
+            "created_at": float,
+            "closed_at": float,
+        },
+        pk="id",
+        defaults={"state": "pending"},
+    )
+    t("tasks").create_index(["conversation_id", "state"])
+    db.execute("CREATE INDEX idx_tasks_due ON tasks (due_at) WHERE state = 'pending'")
+    for name in ("stage_history", "assignment_history"):
+        t(name).create(
+            {
+                "id": int,
+                "conversation_id": int,
+                "at": float,
+                "by": str,
+                "action": str,
+                "before": str,
+                "after": str,
+                "note": str,
+            },
+            pk="id",
+        )
+        t(name).create_index(["conversation_id"])
+        t(name).create_index(["at"])
+    t("audit_log").create(
+        {
+            "id": int,
+            "at": float,
+            "actor": str,
+            "action": str,
+            "entity": str,
+            "entity_id": str,
+            "detail": str,
+        },
+        pk="id",
+    )
+    t("audit_log").create_index(["entity", "entity_id"])
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+@migrations()
+def m002_edits(db: Database) -> None:
+    """Edits, deletions for everyone ("revokes") and reactions of stored messages.
+    ``ADD COLUMN`` only: instant on a big file, no table rewrite."""
+    db.execute("ALTER TABLE messages ADD COLUMN edited_at REAL")
+    db.execute("ALTER TABLE messages ADD COLUMN revoked_at REAL")
+    # JSON: who reacted ("lead" / "business") -> {"emoji": ..., "at": epoch}.
+    db.execute("ALTER TABLE messages ADD COLUMN reactions TEXT")
+
+
+#: Files whose header this process already checked (see ``_check_file``).
+_HEADER_CHECKED: set[str] = set()
+
+
+def _check_file(path: Path) -> None:
+    # Closing any descriptor of a file drops every POSIX lock this process holds on
+    # it, including SQLite's: another process could then delete the WAL under our
+    # open connections. So read the header once per process, before connecting.
+    key = str(path.resolve())
+    if key in _HEADER_CHECKED:
+        return
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as fh:
+        head = fh.read(len(_SQLITE_MAGIC))
+    if head != _SQLITE_MAGIC:
+        raise InboxDatabaseError(
+            f"{path}: not a SQLite database (wrong file header); "
+            "point the inbox at a new path or at a Lead Copilot database"
+        )
+    _HEADER_CHECKED.add(key)
+
+
+def _check_schema(db: Database, label: str) -> None:
+    try:
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = set(db.table_names())
+    except sqlite3.DatabaseError as exc:
+        raise InboxDatabaseError(f"{label}: the database file is corrupt: {exc}") from exc
+    if app_id not in (0, APPLICATION_ID):
+        raise InboxDatabaseError(
+            f"{label}: belongs to another application (application_id {app_id:#x})"
+        )
+    user_tables = {t for t in tables if not t.startswith(("sqlite_", "_sqlite_migrations"))}
+    if not user_tables:
+        return
+    applied = set()
+    if "_sqlite_migrations" in tables:
+        applied = {m.name for m in migrations.applied(db)}
+    if not applied:
+        sample = ", ".join(sorted(user_tables)[:5])
+        raise InboxDatabaseError(
+            f"{label}: holds another application's tables ({sample}), not a Lead Copilot inbox"
+        )
+    known = {m.name for m in migrations._migrations}
+    unknown = applied - known
+    if unknown:
+        raise InboxDatabaseError(
+            f"{label}: written by a newer Lead Copilot (migrations {', '.join(sorted(unknown))}); "
+            "upgrade the package"
+        )
+
+
+def open_db(
+    path: str | Path = ":memory:",
+    *,
+    synchronous: str = "NORMAL",
+    autocheckpoint_pages: int = 20_000,
+) -> Database:
+    """Open (creating and migrating if needed) the inbox database at ``path``.
+
+    ``":memory:"`` gives a private in-memory database (tests). Files use WAL mode;
+    ``synchronous=NORMAL`` keeps every committed transaction through a process
+    crash (SIGKILL); pass ``"FULL"`` to also survive power loss at some cost.
+    The WAL is checkpointed by :func:`checkpoint` (the clock tick calls it) and
+    only as a fallback every ``autocheckpoint_pages`` pages, so ingest does not
+    pay for a checkpoint's fsync every few dozen messages.
+    Raises :class:`InboxDatabaseError` for a corrupt, foreign or newer file.
+    """
+    memory = str(path) == ":memory:"
+    label = str(path)
+    if not memory:
+        _check_file(Path(path))
+    try:
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a writer
+        # takes the lock up front instead of failing to upgrade a read lock.
+        conn = sqlite3.connect(
+            ":memory:" if memory else str(path), timeout=30, isolation_level=None
+        )
+        db = Database(conn)
+        _check_schema(db, label)
+        if not memory:
+            db.enable_wal()
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise InboxDatabaseError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
+        db.execute(f"PRAGMA synchronous = {synchronous}")
+        db.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint_pages)}")
+        db.execute("PRAGMA journal_size_limit = 67108864")
+        db.execute("PRAGMA temp_store = MEMORY")
+        db.execute("PRAGMA cache_size = -65536")
+        # Read pages through a memory map: fewer syscalls on a database bigger than the cache.
+        db.execute("PRAGMA mmap_size = 268435456")
+        if migrations.pending(db):
+            # Two processes opening a new file at once: serialise the migration.
+            conn.execute("PRAGMA busy_timeout = 30000")
+            migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise InboxDatabaseError(f"{label}: cannot open the database: {exc}") from exc
+    return db
+
+
+def check_integrity(db: Database) -> list[str]:
+    """Run SQLite's ``quick_check``; an empty list means the file is sound."""
+    rows = [r[0] for r in db.execute("PRAGMA quick_check").fetchall()]
+    return [] if rows == ["ok"] else rows
+
+
+def checkpoint(db: Database) -> tuple[int, int]:
+    """Copy the WAL back into the database file without blocking writers
+    (``PRAGMA wal_checkpoint(PASSIVE)``); returns (WAL pages, pages copied)."""
+    busy, log, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    del busy
+    return log, copied
+
+
+class Checkpointer:
+    """Checkpoints the WAL from a background thread on its own connection, so
+    writers never stall on a checkpoint's fsync (SQLite's advice for
+    latency-sensitive writers). Start one per database file and process:
+
+        with Checkpointer("inbox.db"):
+            ...  # ingest
+    """
+
+    def __init__(self, path: str | Path, interval: float = 1.0) -> None:
+        self.path = str(path)
+        self.interval = interval
+        self.runs = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self.runs += 1
+                except sqlite3.OperationalError:  # busy: try again next interval
+                    continue
+        finally:
+            conn.close()
+
+    def start(self) -> Checkpointer:
+        """Start the background thread (idempotent)."""
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="wal-checkpointer", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it."""
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> Checkpointer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

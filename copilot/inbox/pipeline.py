@@ -1,0 +1,116 @@
+"""The sales pipeline: ``new`` -> ``qualified`` -> ``proposal_sent`` -> ``won`` | ``lost``.
+
+A lead moves to ``qualified`` by itself when the profile's ``qualified_when``
+fields are all known (default: need, timeline and next step); any other move is
+manual. Every move is kept in ``stage_history`` with who made it and when.
+"""
+
+from __future__ import annotations
+
+from copilot.inbox.errors import InvalidInput
+from copilot.inbox.models import ConversationDetail
+from copilot.inbox.store import InboxStore, actor_of
+from copilot.taxonomy import LostReason, Stage
+
+
+def is_qualified(known_fields: set[str], required: list[str]) -> bool:
+    """True when every field in ``required`` is known."""
+    return all(name in known_fields for name in required)
+
+
+class PipelineMixin(InboxStore):
+    """Stage moves."""
+
+    def _set_stage(
+        self,
+        conversation_id: int,
+        before: str,
+        stage: Stage,
+        lost_reason: LostReason | None,
+        by: str,
+        note: str | None = None,
+    ) -> None:
+        now = self._now()
+        self.conn.execute(
+            "UPDATE conversations SET stage = ?, lost_reason = ?, updated_at = ? WHERE id = ?",
+            (stage.value, lost_reason.value if lost_reason else None, now, conversation_id),
+        )
+        after = stage.value if lost_reason is None else f"{stage.value}:{lost_reason.value}"
+        self._history("stage_history", conversation_id, by, "stage", before, after, note, now)
+        self._audit(by, "stage", "conversation", conversation_id, before=before, after=after)
+
+    def move_stage(
+        self,
+        conversation_id: int,
+        stage: Stage | str,
+        *,
+        agent_id: int | None = None,
+        lost_reason: LostReason | str | None = None,
+        note: str | None = None,
+    ) -> ConversationDetail:
+        """Move a conversation to ``stage`` by hand (any move is allowed and recorded).
+        ``lost`` needs a ``lost_reason``; other stages refuse one."""
+        try:
+            stage = Stage(stage)
+            lost_reason = LostReason(lost_reason) if lost_reason is not None else None
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        if stage is Stage.LOST and lost_reason is None:
+            raise InvalidInput(
+                f"moving to 'lost' needs a lost_reason: {', '.join(r.value for r in LostReason)}"
+            )
+        if stage is not Stage.LOST and lost_reason is not None:
+            raise InvalidInput("lost_reason only goes with stage 'lost'")
+        with self._tx():
+            row = self._conversation_row(conversation_id)
+            if row["stage"] != stage.value or row["lost_reason"] != (
+                lost_reason.value if lost_reason else None
+            ):
+                self._set_stage(
+                    conversation_id, row["stage"], stage, lost_reason, actor_of(agent_id), note
+                )
+                if stage in (Stage.WON, Stage.LOST):
+                    # A closed deal needs no automatic follow-up.
+                    self.conn.execute(
+                        "UPDATE tasks SET state = 'cancelled', closed_at = ? WHERE"
+                        " conversation_id = ? AND state = 'pending' AND kind != 'custom'",
+                        (self._now(), conversation_id),
+                    )
+        return self.conversation(conversation_id)
+
+    def _auto_qualify(self, conversation_id: int, stage: str, known: set[str]) -> str:
+        """Move ``new`` to ``qualified`` when the profile's rule holds; inside a tx."""
+        required = self.profile.qualification.qualified_when
+        if stage == Stage.NEW.value and is_qualified(known, required):
+            self._set_stage(
+                conversation_id,
+                stage,
+                Stage.QUALIFIED,
+                None,
+                "system",
+                f"known: {', '.join(required)}",
+            )
+            return Stage.QUALIFIED.value
+        return stage
+
+    def close_conversation(
+        self, conversation_id: int, *, agent_id: int | None = None
+    ) -> ConversationDetail:
+        """Mark a conversation closed (it reopens when the lead writes again)."""
+        return self._set_status(conversation_id, "closed", agent_id)
+
+    def reopen_conversation(
+        self, conversation_id: int, *, agent_id: int | None = None
+    ) -> ConversationDetail:
+        """Mark a closed conversation open again."""
+        return self._set_status(conversation_id, "open", agent_id)
+
+    def _set_status(self, conversation_id: int, status: str, agent_id: int | None):
+        with self._tx() as conn:
+            self._conversation_row(conversation_id)
+            conn.execute(
+                "UPDATE conversations SET status = ?, updated_at = ? WHERE id = ?",
+                (status, self._now(), conversation_id),
+            )
+            self._audit(actor_of(agent_id), status, "conversation", conversation_id)
+        return self.conversation(conversation_id)
