@@ -20,3 +20,4 @@ def main() -> None:
 from copilot.cli import analyze as _analyze  # noqa: E402,F401
 from copilot.cli import eval as _eval  # noqa: E402,F401
 from copilot.cli import inbox as _inbox  # noqa: E402,F401
+from copilot.cli import serve as _serve  # noqa: E402,F401

@@ -1,0 +1,65 @@
+"""The inbox's :class:`~copilot.inbox.Sender` on top of the WhatsApp adapter.
+
+With Cloud API credentials replies go through :class:`WhatsAppSender` (base URL
+configurable, so tests point it at a local fake); without them the inbox's own
+outbox keeps them (``status = 'outbox'``) and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from copilot.inbox import OutgoingMessage, Sender
+from copilot.service.config import Settings
+from integrations.whatsapp import WhatsAppSender
+
+
+class CloudAPISender:
+    """Deliver inbox messages through the WhatsApp Cloud API."""
+
+    name = "whatsapp"
+
+    def __init__(self, client: WhatsAppSender) -> None:
+        self.client = client
+
+    def send(self, message: OutgoingMessage) -> str | None:
+        """Send a template (when the inbox names an approved one) or free text;
+        returns the WhatsApp message id or raises the adapter's ``SendError``."""
+        to = message.to_wa_id or message.to_user_id
+        if not to:
+            raise ValueError(f"conversation {message.conversation_id} has no recipient id")
+        if message.approved_name:
+            return self.client.send_template(
+                to, message.approved_name, message.language.value, dict(message.variables)
+            )
+        return self.client.send_text(to, message.text)
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.client.close()
+
+
+class DatabaseOutbox:
+    """No credentials: the message stays in the inbox database with status
+    ``outbox`` (the inbox's own ``OutboxSender`` would also keep a copy in memory
+    for ever, which a long-running service must not do)."""
+
+    name = "outbox"
+
+    def send(self, message: OutgoingMessage) -> str | None:
+        """Keep nothing here: the inbox already stored the message."""
+        return None
+
+
+def build_sender(settings: Settings) -> Sender:
+    """The sender the settings ask for: Cloud API with credentials, else the outbox."""
+    if not settings.sends_for_real:
+        return DatabaseOutbox()
+    options: dict[str, Any] = dict(settings.sender_options or {})
+    client = WhatsAppSender(
+        settings.access_token or "",
+        settings.phone_number_id or "",
+        settings.api_base_url,
+        **options,
+    )
+    return CloudAPISender(client)
