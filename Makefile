@@ -17,7 +17,7 @@ $(BIN)/lead-copilot: pyproject.toml
 	touch $@
 
 run: $(BIN)/lead-copilot
-	$(BIN)/lead-copilot analyze --demo
+	$(BIN)/lead-copilot serve --demo --host $(HOST) --port $(PORT) --db $(DB)
 
 test: $(BIN)/lead-copilot
 	$(BIN)/ruff check .

@@ -1,0 +1,646 @@
+"""The web inbox's routes: sign-in, the list, the conversation, its actions,
+live updates and metrics. Every action checks the session, the CSRF token and
+the access rule here, then calls one inbox method."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import ResponseHeader
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import Body, Parameter
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+
+from copilot.inbox import (
+    ConflictError,
+    Inbox,
+    InboxError,
+    InvalidInput,
+    NotFoundError,
+    OptedOutError,
+    PermissionDenied,
+    SendError,
+    WindowClosed,
+)
+from copilot.service.auth import Principal, authenticate
+from copilot.taxonomy import LostReason, Origin, Stage
+from copilot.web import session
+from copilot.web.formatting import duration, local_time
+from copilot.web.i18n import LANGUAGE_NAMES, LANGUAGES, label, negotiate, translate, translator
+from copilot.web.queries import (
+    VIEWS,
+    ListQuery,
+    all_tags,
+    check_access,
+    list_rows,
+    live_state,
+    view_counts,
+)
+from copilot.web.views import conversation_context, metrics_context
+
+HERE = Path(__file__).parent
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+CID = Annotated[int, Parameter(ge=1, le=2**62)]
+NextParam = Annotated[str | None, Parameter(max_length=2000)]
+BoolParam = Annotated[bool, Parameter()]
+_OK_NOTICES = {"sent": "reply.sent", "outbox": "reply.outbox"}
+
+ENV = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    # Autoescape everything, including .svg partials: lead text is never trusted.
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ENV.globals["duration"] = duration
+
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+        " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none';"
+        " object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+# --- plumbing -------------------------------------------------------------------------
+
+
+def _inbox(request: Request) -> Inbox:
+    return request.app.state.service.inbox()
+
+
+def _lang(request: Request) -> str:
+    return negotiate(request.cookies.get(session.LANG_COOKIE))
+
+
+def _now(inbox: Inbox) -> datetime:
+    return inbox.clock.now()
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    principal: Principal | None = None,
+) -> Response:
+    """Render a page with the common context (translator, labels, CSRF token...)."""
+    lang = _lang(request)
+    inbox = _inbox(request)
+    now = _now(inbox)
+    tz = inbox.profile.tz
+    page = ENV.get_template(template).render(
+        **context,
+        lang=lang,
+        languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        _=translator(lang),
+        L=lambda kind, value: label(lang, kind, value),
+        t=lambda moment: local_time(moment, tz, now),
+        me=principal,
+        csrf=session.csrf_token(request) if principal else "",
+        business=inbox.profile.name,
+        path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+    )
+    return Response(page, status_code=status, media_type="text/html; charset=utf-8")
+
+
+def _error_page(request: Request, status: int, key: str, detail: str = "") -> Response:
+    principal = None
+    with contextlib.suppress(session.NotSignedIn):
+        principal = session.current_principal(request)
+    return render(
+        request,
+        "error.html",
+        {"status": status, "message": translate(_lang(request), key), "detail": detail},
+        status=status,
+        principal=principal,
+    )
+
+
+def _not_signed_in(request: Request, _: Exception) -> Response:
+    if request.url.path.endswith("/live") or request.headers.get("x-requested-with"):
+        return Response({"error": "unauthorized"}, status_code=401)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect("/login?" + urlencode({"next": target}), status_code=303)
+
+
+def _forbidden(request: Request, exc: Exception) -> Response:
+    return _error_page(request, 403, "err.forbidden", str(getattr(exc, "detail", exc)))
+
+
+def _not_found(request: Request, exc: Exception) -> Response:
+    return _error_page(request, 404, "err.not_found")
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in _SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _first(data: dict[str, Any], key: str) -> str:
+    """One form value as a string (the first, when a key repeats)."""
+    value = data.get(key)
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return "" if value is None else str(value)
+
+
+def _int(data: dict[str, Any], key: str) -> int | None:
+    value = _first(data, key).strip()
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInput(f"{key} must be a number") from None
+    if not 1 <= number <= 2**62:
+        raise InvalidInput(f"{key} is out of range")
+    return number
+
+
+def _safe_next(target: str | None) -> str:
+    """A local path to go back to (never another site)."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target[:500]
+    return "/"
+
+
+# --- sign-in ----------------------------------------------------------------------------
+
+
+@get("/login", sync_to_thread=True)
+def login_form(request: Request, next: NextParam = None, bye: BoolParam = False) -> Response:
+    """The sign-in form (a fresh double-submit nonce each time)."""
+    nonce = session.new_login_nonce()
+    response = render(
+        request,
+        "login.html",
+        {"nonce": nonce, "next": _safe_next(next), "error": None, "bye": bye},
+    )
+    session.set_login_nonce(response, request, nonce)
+    return response
+
+
+@post("/login", sync_to_thread=True)
+def login(request: Request, data: Form) -> Response:
+    """Check the token; on success set the HTTP-only session cookie."""
+    target = _safe_next(_first(data, "next"))
+    if not session.check_login_nonce(request, _first(data, "nonce")):
+        return _login_again(request, target, "err.csrf", 403)
+    token = _first(data, "token").strip()
+    principal = authenticate(request.app.state.service, token) if token else None
+    if principal is None:
+        return _login_again(request, target, "login.bad_token", 401)
+    response = Redirect(target, status_code=303)
+    session.set_session(response, request, token)
+    return response
+
+
+def _login_again(request: Request, target: str, key: str, status: int) -> Response:
+    nonce = session.new_login_nonce()
+    response = render(
+        request,
+        "login.html",
+        {"nonce": nonce, "next": target, "error": translate(_lang(request), key), "bye": False},
+        status=status,
+    )
+    session.set_login_nonce(response, request, nonce)
+    return response
+
+
+@post("/logout", sync_to_thread=True)
+def logout(request: Request, data: Form) -> Response:
+    """Forget the session (the form carries the CSRF token)."""
+    if not session.check_csrf(request, _first(data, session.CSRF_FIELD)):
+        return _error_page(request, 403, "err.csrf")
+    response = Redirect("/login?bye=1", status_code=303)
+    session.clear_session(response)
+    return response
+
+
+@get("/lang/{code:str}", sync_to_thread=False)
+def set_language(code: Annotated[str, Parameter(max_length=8)], next: NextParam = None) -> Response:
+    """Switch the page language (a preference cookie only)."""
+    response = Redirect(_safe_next(next), status_code=303)
+    if code in LANGUAGES:
+        response.set_cookie(
+            session.LANG_COOKIE, code, max_age=365 * 86400, samesite="lax", path="/"
+        )
+    return response
+
+
+# --- the list -----------------------------------------------------------------------------
+
+
+def _list_query(principal: Principal, params: dict[str, str]) -> ListQuery:
+    view = params.get("view") or "mine"
+    if view not in VIEWS:
+        view = "mine"
+    if view == "all" and not principal.is_admin:
+        raise PermissionDenied("only an admin may list every conversation")
+    status = params.get("status") or "open"
+    stage = params.get("stage") or None
+    origin = params.get("origin") or None
+    try:
+        page = max(0, min(int(params.get("page") or 0), 10_000))
+    except ValueError:
+        page = 0
+    return ListQuery(
+        view=view,
+        status=None if status == "any" else (status if status in ("open", "closed") else "open"),
+        stage=stage if stage in Stage._value2member_map_ else None,
+        origin=origin if origin in Origin._value2member_map_ else None,
+        tag=(params.get("tag") or "").strip()[:50] or None,
+        handoff=params.get("handoff") == "1",
+        sla=params.get("sla") == "1",
+        q=(params.get("q") or "").strip()[:200] or None,
+        page=page,
+    )
+
+
+@get("/", sync_to_thread=True)
+def inbox_list(request: Request) -> Response:
+    """The conversation list: views, filters, search. ``?fragment=rows`` renders only
+    the rows (what the page's live refresh fetches)."""
+    principal = session.current_principal(request)
+    params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+    if "view" not in params and principal.is_admin:
+        params["view"] = "all"
+    query = _list_query(principal, params)
+    inbox = _inbox(request)
+    now = _now(inbox)
+    rows, more = list_rows(inbox, principal, query, now)
+    keep = {k: v for k, v in params.items() if k not in ("page", "fragment") and v}
+    context = {
+        "rows": rows,
+        "query": query,
+        "more": more,
+        "params": keep,
+        "page_url": lambda page: "/?" + urlencode({**keep, "page": page}),
+        "view_url": lambda view: "/?" + urlencode({"view": view}),
+        "rows_url": "/?" + urlencode({**keep, "page": query.page, "fragment": "rows"}),
+    }
+    if params.get("fragment") == "rows":
+        response = render(request, "_rows.html", context, principal=principal)
+        body = (
+            response.content
+            if isinstance(response.content, bytes)
+            else str(response.content).encode()
+        )
+        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(b"", status_code=304, headers={"ETag": etag})
+        response.headers["ETag"] = etag
+        return response
+    context.update(
+        counts=view_counts(inbox, principal),
+        views=[v for v in VIEWS if v != "all" or principal.is_admin],
+        tags=all_tags(inbox),
+        stages=[s.value for s in Stage],
+        origins=[o.value for o in Origin],
+    )
+    return render(request, "list.html", context, principal=principal)
+
+
+# --- the conversation -----------------------------------------------------------------------
+
+
+def _conversation_page(
+    request: Request,
+    principal: Principal,
+    cid: int,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    error_detail: str | None = None,
+    draft: str | None = None,
+    draft_form: str | None = None,
+    notice: str | None = None,
+) -> Response:
+    inbox = _inbox(request)
+    context = conversation_context(inbox, principal, cid, _lang(request), _now(inbox))
+    context.update(
+        error=error, error_detail=error_detail, draft=draft, draft_form=draft_form, notice=notice
+    )
+    return render(request, "conversation.html", context, status=status, principal=principal)
+
+
+@get("/c/{cid:int}", sync_to_thread=True)
+def conversation(
+    request: Request, cid: CID, ok: Annotated[str | None, Parameter(max_length=20)] = None
+) -> Response:
+    """One conversation: chat, analysis, suggestion, actions."""
+    principal = session.current_principal(request)
+    check_access(_inbox(request), principal, cid)
+    notice = translate(_lang(request), _OK_NOTICES[ok]) if ok in _OK_NOTICES else None
+    return _conversation_page(request, principal, cid, notice=notice)
+
+
+@get("/c/{cid:int}/live", sync_to_thread=True)
+def conversation_live(request: Request, cid: CID) -> dict[str, Any]:
+    """A small JSON fingerprint the page polls for live updates."""
+    principal = session.current_principal(request)
+    inbox = _inbox(request)
+    check_access(inbox, principal, cid)
+    return live_state(inbox, cid)
+
+
+@get("/c/{cid:int}/chat", sync_to_thread=True)
+def conversation_chat(request: Request, cid: CID) -> Response:
+    """The chat and the owner line only (swapped in by the live update)."""
+    principal = session.current_principal(request)
+    inbox = _inbox(request)
+    check_access(inbox, principal, cid)
+    context = conversation_context(inbox, principal, cid, _lang(request), _now(inbox))
+    return render(request, "_chat.html", context, principal=principal)
+
+
+_ERRORS: list[tuple[type[InboxError], int, str]] = [
+    (NotFoundError, 404, "err.not_found"),
+    (PermissionDenied, 403, "err.not_owner"),
+    (OptedOutError, 409, "err.opted_out"),
+    (WindowClosed, 422, "err.window_closed"),
+    (ConflictError, 409, "err.conflict"),
+    (SendError, 502, "err.send_failed"),
+    (InvalidInput, 422, "err.invalid"),
+    (InboxError, 400, "err.invalid"),
+]
+
+
+def _act(
+    request: Request,
+    cid: int,
+    data: dict[str, Any],
+    action: Callable[[Inbox, Principal], str | None],
+    *,
+    draft_field: str | None = None,
+) -> Response:
+    """Run one form action on a conversation: session, CSRF and access first; an
+    inbox refusal re-renders the page with the reason (and the agent's draft)."""
+    principal = session.current_principal(request)
+    inbox = _inbox(request)
+    check_access(inbox, principal, cid)  # another team's conversation: 403 page, nothing shown
+    draft = _first(data, draft_field) if draft_field else None
+    kept = {"draft": draft, "draft_form": _first(data, "form")[:1]}
+    lang = _lang(request)
+    if not session.check_csrf(request, _first(data, session.CSRF_FIELD)):
+        return _conversation_page(
+            request, principal, cid, status=403, error=translate(lang, "err.csrf"), **kept
+        )
+    try:
+        ok = action(inbox, principal)
+    except InboxError as exc:
+        for cls, status, key in _ERRORS:
+            if isinstance(exc, cls):
+                return _conversation_page(
+                    request,
+                    principal,
+                    cid,
+                    status=status,
+                    error=translate(lang, key),
+                    error_detail=str(exc)[:300],
+                    **kept,
+                )
+        raise  # pragma: no cover - InboxError is the last entry
+    target = f"/c/{cid}" + (f"?ok={ok}" if ok else "")
+    return Redirect(target, status_code=303)
+
+
+def _require_manager(inbox: Inbox, principal: Principal, cid: int) -> None:
+    if not principal.is_admin and inbox.conversation(cid).assignee_id != principal.agent_id:
+        raise PermissionDenied(f"only the owner of conversation {cid} or an admin may do this")
+
+
+@post("/c/{cid:int}/reply", sync_to_thread=True)
+def reply(request: Request, cid: CID, data: Form) -> Response:
+    """Accept or edit the suggestion, or send free text, with the last-seen message id."""
+
+    def run(inbox: Inbox, principal: Principal) -> str:
+        action = _first(data, "action")
+        suggestion_id = _int(data, "suggestion_id") if action in ("accept", "edit") else None
+        text: str | None = _first(data, "text").replace("\r\n", "\n").strip()
+        if action == "accept":
+            text = None  # sent exactly as proposed
+        elif not text:
+            raise InvalidInput(translate(_lang(request), "reply.placeholder"))
+        if text is not None and len(text) > 4096:
+            raise InvalidInput("the reply is longer than 4096 characters")
+        sent = inbox.reply(
+            cid,
+            principal.agent_id,
+            text,
+            last_seen_message_id=_first(data, "last_seen")[:256],
+            suggestion_id=suggestion_id,
+        )
+        return "outbox" if sent.status and sent.status.value == "outbox" else "sent"
+
+    return _act(request, cid, data, run, draft_field="text")
+
+
+@post("/c/{cid:int}/reject", sync_to_thread=True)
+def reject(request: Request, cid: CID, data: Form) -> Response:
+    """Discard the suggestion, with an optional reason."""
+
+    def run(inbox: Inbox, principal: Principal) -> None:
+        sid = _int(data, "suggestion_id")
+        if sid is None or not any(s.id == sid for s in inbox.suggestions(cid)):
+            raise NotFoundError(f"no suggestion {sid} in conversation {cid}")
+        reason = _first(data, "reason").strip()[:2000] or None
+        inbox.reject_suggestion(sid, principal.agent_id, reason)
+
+    return _act(request, cid, data, run)
+
+
+@post("/c/{cid:int}/claim", sync_to_thread=True)
+def claim(request: Request, cid: CID, data: Form) -> Response:
+    """Take an unassigned conversation."""
+    return _act(request, cid, data, lambda inbox, p: inbox.claim(cid, p.agent_id) and None)
+
+
+@post("/c/{cid:int}/release", sync_to_thread=True)
+def release(request: Request, cid: CID, data: Form) -> Response:
+    """Give the conversation back to the queue (owner or admin)."""
+    return _act(request, cid, data, lambda inbox, p: inbox.release(cid, p.agent_id) and None)
+
+
+@post("/c/{cid:int}/transfer", sync_to_thread=True)
+def transfer(request: Request, cid: CID, data: Form) -> Response:
+    """Hand the conversation to another agent with an optional note."""
+
+    def run(inbox: Inbox, principal: Principal) -> None:
+        to = _int(data, "to_agent_id")
+        if to is None:
+            raise InvalidInput("choose an agent")
+        note = _first(data, "note").strip()[:2000] or None
+        inbox.transfer(cid, principal.agent_id, to, note)
+
+    return _act(request, cid, data, run)
+
+
+@post("/c/{cid:int}/notes", sync_to_thread=True)
+def add_note(request: Request, cid: CID, data: Form) -> Response:
+    """Add an internal note."""
+
+    def run(inbox: Inbox, principal: Principal) -> None:
+        text = _first(data, "text").strip()
+        if not text:
+            raise InvalidInput("the note is empty")
+        inbox.add_note(cid, principal.agent_id, text[:5000])
+
+    return _act(request, cid, data, run)
+
+
+@post("/c/{cid:int}/tags", sync_to_thread=True)
+def tags(request: Request, cid: CID, data: Form) -> Response:
+    """Add (``add``) or remove (``remove``) a tag."""
+
+    def run(inbox: Inbox, principal: Principal) -> None:
+        add = _first(data, "add").strip()[:50]
+        remove = _first(data, "remove").strip()[:50]
+        if not add and not remove:
+            raise InvalidInput("give a tag")
+        inbox.set_tags(
+            cid, [add] if add else [], [remove] if remove else [], agent_id=principal.agent_id
+        )
+
+    return _act(request, cid, data, run)
+
+
+@post("/c/{cid:int}/stage", sync_to_thread=True)
+def stage(request: Request, cid: CID, data: Form) -> Response:
+    """Move the pipeline stage (owner or admin); ``lost`` needs a reason."""
+
+    def run(inbox: Inbox, principal: Principal) -> None:
+        _require_manager(inbox, principal, cid)
+        new = _first(data, "stage")
+        reason = _first(data, "lost_reason") or None
+        if new != "lost":
+            reason = None
+        elif reason not in LostReason._value2member_map_:
+            raise InvalidInput(translate(_lang(request), "stage.lost_reason"))
+        inbox.move_stage(cid, new, agent_id=principal.agent_id, lost_reason=reason)
+
+    return _act(request, cid, data, run)
+
+
+@post("/c/{cid:int}/tasks", sync_to_thread=True)
+def add_task(request: Request, cid: CID, data: Form) -> Response:
+    """A custom task with a due time (entered in the business's time zone)."""
+
+    def run(inbox: Inbox, principal: Principal) -> None:
+        title = _first(data, "title").strip()[:200]
+        raw = _first(data, "due").strip()
+        try:
+            due = datetime.fromisoformat(raw)
+        except ValueError:
+            raise InvalidInput(f"{translate(_lang(request), 'tasks.due')}: {raw[:40]!r}") from None
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=inbox.profile.tz)
+        inbox.create_task(cid, title, due, by_agent_id=principal.agent_id)
+
+    return _act(request, cid, data, run)
+
+
+@post("/c/{cid:int}/tasks/{task_id:int}/{verb:str}", sync_to_thread=True)
+def close_task(
+    request: Request,
+    cid: CID,
+    task_id: CID,
+    verb: Annotated[str, Parameter(max_length=10)],
+    data: Form,
+) -> Response:
+    """Mark a task done or cancelled (its owner, the conversation's owner or an admin)."""
+    if verb not in ("done", "cancel"):
+        raise NotFoundException()
+
+    def run(inbox: Inbox, principal: Principal) -> None:
+        task = inbox.task(task_id)
+        if task.conversation_id != cid:
+            raise NotFoundError(f"no task {task_id} in conversation {cid}")
+        owner = inbox.conversation(cid).assignee_id
+        if not principal.is_admin and principal.agent_id not in (task.owner_id, owner):
+            raise PermissionDenied(f"task {task_id} is not yours")
+        inbox.close_task(task_id, agent_id=principal.agent_id, cancel=verb == "cancel")
+
+    return _act(request, cid, data, run)
+
+
+# --- metrics ------------------------------------------------------------------------------
+
+
+@get("/metrics", sync_to_thread=True)
+def metrics(
+    request: Request, days: Annotated[str | None, Parameter(max_length=10)] = None
+) -> Response:
+    """Charts and tables: first response over time, SLA, funnel, agents, suggestions
+    (over the last 7, 14, 30 or 90 days; anything else shows 14)."""
+    principal = session.current_principal(request)
+    span = int(days) if days and days.isdigit() and int(days) in (7, 14, 30, 90) else 14
+    inbox = _inbox(request)
+    context = metrics_context(inbox, span, _now(inbox), _lang(request))
+    return render(request, "metrics.html", context, principal=principal)
+
+
+# --- the router -------------------------------------------------------------------------------
+
+
+def web_router() -> Router:
+    """The web inbox as one Litestar router mounted at ``/`` (static files under /static)."""
+    static = create_static_files_router(
+        path="/static",
+        directories=[HERE / "static"],
+        name="web-static",
+        include_in_schema=False,
+    )
+    return Router(
+        path="/",
+        route_handlers=[
+            login_form,
+            login,
+            logout,
+            set_language,
+            inbox_list,
+            conversation,
+            conversation_live,
+            conversation_chat,
+            reply,
+            reject,
+            claim,
+            release,
+            transfer,
+            add_note,
+            tags,
+            stage,
+            add_task,
+            close_task,
+            metrics,
+            static,
+        ],
+        include_in_schema=False,
+        exception_handlers={
+            session.NotSignedIn: _not_signed_in,
+            PermissionDenied: _forbidden,
+            PermissionDeniedException: _forbidden,
+            NotFoundError: _not_found,
+            NotFoundException: _not_found,
+        },
+        after_request=_security_headers,
+        response_headers=[ResponseHeader(name="Vary", value="Cookie")],
+    )

@@ -1,0 +1,298 @@
+"""What each page shows, gathered from the inbox into plain dicts for the templates.
+No HTML here: the templates render (and escape) everything."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from copilot.inbox import Inbox
+from copilot.inbox.models import StoredMessage
+from copilot.service.auth import Principal
+from copilot.taxonomy import LostReason, Origin, Stage
+from copilot.web import charts
+from copilot.web.formatting import duration, field_value, local_time
+from copilot.web.i18n import label
+from copilot.web.queries import latest_analysis
+
+FIELD_ORDER = (
+    "need",
+    "timeline",
+    "budget",
+    "next_step",
+    "pain",
+    "prior_solution",
+    "name",
+    "company",
+    "city",
+    "email",
+    "phone",
+)
+_MEDIA_TYPES = {"image", "audio", "video", "document", "sticker", "location", "contacts"}
+
+
+def chat_items(
+    messages: list[StoredMessage], agents: dict[int, str], lang: str, tz, now: datetime
+) -> list[dict[str, Any]]:
+    """The chat bubbles: who wrote, what (media as a labelled placeholder), when, status."""
+    items = []
+    for m in messages:
+        mtype = m.type.value
+        author = m.author.value
+        items.append(
+            {
+                "seq": m.seq,
+                "id": m.id,
+                "anchor": f"m-{m.seq}",
+                "direction": m.direction.value,
+                "author": author,
+                "author_label": label_author(lang, author, agents.get(m.agent_id or 0)),
+                "type": mtype,
+                "placeholder": label(lang, "msgtype", mtype)
+                if mtype in _MEDIA_TYPES or (mtype != "text" and not m.text)
+                else None,
+                "text": m.text,
+                "time": local_time(m.timestamp, tz, now),
+                "iso": m.timestamp.isoformat(),
+                "status": m.status.value if m.status else None,
+                "status_label": label(lang, "status", m.status) if m.status else "",
+                "error": m.error,
+                "template": label(lang, "template", m.template) if m.template else None,
+                "backfill": m.backfill,
+            }
+        )
+    return items
+
+
+def label_author(lang: str, author: str, agent_name: str | None) -> str:
+    """ "Agent · Ana", "Automatic", "From the phone", "Lead"."""
+    from copilot.web.i18n import translate
+
+    base = translate(lang, f"author.{author}")
+    return f"{base} · {agent_name}" if author == "agent" and agent_name else base
+
+
+def conversation_context(
+    inbox: Inbox, principal: Principal, conversation_id: int, lang: str, now: datetime
+) -> dict[str, Any]:
+    """Everything the conversation page shows."""
+    tz = inbox.profile.tz
+    detail = inbox.conversation(conversation_id)
+    messages = inbox.messages(conversation_id, limit=200)
+    all_agents = inbox.agents()
+    names = {a.id: a.name for a in all_agents}
+    items = chat_items(messages, names, lang, tz, now)
+    by_id = {item["id"]: item for item in items}
+    last_seen = max(messages, key=lambda m: m.seq).id if messages else ""
+    last_seq = max((m.seq for m in messages), default=0)
+
+    analysis = latest_analysis(inbox, conversation_id)
+    result = (analysis or {}).get("result") or {}
+    intent = result.get("intent") or {}
+    fields = []
+    for name in FIELD_ORDER:
+        stored = detail.fields.get(name)
+        if not isinstance(stored, dict) or stored.get("value") in (None, ""):
+            continue
+        source = by_id.get(stored.get("message_id") or "")
+        fields.append(
+            {
+                "name": name,
+                "label": label(lang, "field", name),
+                "value": field_value(lang, name, stored.get("value")),
+                "confidence": stored.get("confidence"),
+                "source": source,
+            }
+        )
+    handoff = result.get("handoff") or {}
+
+    window_open = bool(detail.window_closes_at and now < detail.window_closes_at)
+    suggestion = inbox.current_suggestion(conversation_id)
+    approved = None
+    if suggestion is not None:
+        approved = inbox.profile.templates[suggestion.template].approved_name
+    is_owner = detail.assignee_id == principal.agent_id
+    can_manage = is_owner or principal.is_admin
+    if principal.is_admin:
+        candidates = [a for a in all_agents if a.active]
+    else:
+        candidates = [a for a in all_agents if a.active and a.team == principal.team]
+    candidates = [a for a in candidates if a.id != detail.assignee_id]
+
+    tasks = [
+        {
+            "id": t.id,
+            "kind": t.kind,
+            "title": t.title or label_task(lang, t.kind),
+            "due": local_time(t.due_at, tz, now),
+            "overdue": t.state in ("pending", "fired") and t.due_at <= now,
+            "state": t.state,
+            "owner": names.get(t.owner_id or 0),
+            "open": t.state in ("pending", "fired"),
+        }
+        for t in inbox.tasks(conversation_id=conversation_id)
+        if t.state in ("pending", "fired") or (now - t.due_at) < timedelta(days=7)
+    ]
+    notes = [
+        {
+            "text": n.text,
+            "author": names.get(n.agent_id or 0, "—"),
+            "time": local_time(n.created_at, tz, now),
+        }
+        for n in inbox.notes(conversation_id)
+    ]
+    history = [
+        {
+            "time": local_time(h.at, tz, now),
+            "action": h.action,
+            "by": _actor(h.by, names),
+            "before": _history_value(h.action, h.before, names, lang),
+            "after": _history_value(h.action, h.after, names, lang),
+        }
+        for h in inbox.history(conversation_id)[-12:]
+    ]
+    return {
+        "conv": detail,
+        "contact": detail.contact_name or detail.contact_key,
+        "owner_name": names.get(detail.assignee_id or 0),
+        "messages": items,
+        "last_seen": last_seen,
+        "last_seq": last_seq,
+        "intent": {
+            "label": detail.last_intent,
+            "confidence": intent.get("confidence"),
+        },
+        "analysis": analysis,
+        "fields": fields,
+        "handoff": {
+            "needed": detail.handoff_needed,
+            "reason": detail.handoff_reason,
+            "explanation": handoff.get("explanation"),
+        },
+        "window_open": window_open,
+        "window_until": local_time(detail.window_closes_at, tz, now),
+        "suggestion": suggestion,
+        "suggestion_sendable": suggestion is not None and (window_open or bool(approved)),
+        "is_owner": is_owner,
+        "can_manage": can_manage,
+        "can_claim": detail.assignee_id is None,
+        "candidates": candidates,
+        "tasks": tasks,
+        "notes": notes,
+        "history": history,
+        "stages": [s.value for s in Stage],
+        "lost_reasons": [r.value for r in LostReason],
+        "waiting": duration((now - detail.waiting_since).total_seconds())
+        if detail.waiting_since
+        else None,
+    }
+
+
+def label_task(lang: str, kind: str) -> str:
+    """The title of an automatic task."""
+    from copilot.web.i18n import translate
+
+    return translate(lang, f"task.{kind}")
+
+
+def _actor(by: str, names: dict[int, str]) -> str:
+    if by.startswith("agent:"):
+        try:
+            return names.get(int(by.split(":", 1)[1]), by)
+        except ValueError:
+            return by
+    return by
+
+
+def _history_value(action: str, value: str | None, names: dict[int, str], lang: str) -> str:
+    if value is None:
+        return "—"
+    if action == "stage":
+        stage, _, reason = value.partition(":")
+        text = label(lang, "stage", stage)
+        return f"{text} ({label(lang, 'lost_reason', reason)})" if reason else text
+    if value.isdigit():
+        return names.get(int(value), value)
+    return value
+
+
+# --- metrics -------------------------------------------------------------------------
+
+
+def metrics_context(inbox: Inbox, days: int, now: datetime, lang: str) -> dict[str, Any]:
+    """The metrics page: charts and tables over the last ``days`` days."""
+    tz = inbox.profile.tz
+    local_today = now.astimezone(tz).date()
+    start_day = local_today - timedelta(days=days - 1)
+    start = datetime.combine(start_day, datetime.min.time(), tz)
+    report = inbox.metrics(start, now + timedelta(seconds=1))
+    names = {f"agent:{a.id}": a.name for a in inbox.agents()}
+    per_day = report.first_response.get("day", {})
+    day_keys = [(start_day + timedelta(days=i)).isoformat() for i in range(days)]
+    frt_series = [
+        (d[8:10] + "/" + d[5:7], per_day[d].median_minutes if d in per_day else None)
+        for d in day_keys
+    ]
+    sla_series = [
+        (d[8:10] + "/" + d[5:7], per_day[d].sla_compliance_pct if d in per_day else None)
+        for d in day_keys
+    ]
+    overall = report.first_response.get("all", {}).get("all")
+    agents_rows = []
+    by_agent = report.first_response.get("agent", {})
+    keys = sorted(
+        set(by_agent) | set(report.handled_by_agent) | set(report.suggestions_by_agent),
+        key=lambda k: names.get(k, k),
+    )
+    for key in keys:
+        if not key.startswith("agent:"):
+            continue
+        stats = by_agent.get(key)
+        sug = report.suggestions_by_agent.get(key)
+        agents_rows.append(
+            {
+                "name": names.get(key, key),
+                "handled": report.handled_by_agent.get(key, 0),
+                "answered": stats.answered if stats else 0,
+                "median": stats.median_minutes if stats else None,
+                "sla": stats.sla_compliance_pct if stats else None,
+                "acceptance": sug.acceptance_pct if sug else None,
+                "edited": sug.edit_pct if sug else None,
+            }
+        )
+    funnel = []
+    stage_names = ("new", "qualified", "proposal_sent", "won")
+    top = max((f.reached.get("new", 0) for f in report.funnel_by_origin.values()), default=0)
+    for origin, f in sorted(
+        report.funnel_by_origin.items(), key=lambda kv: -kv[1].reached.get("new", 0)
+    ):
+        steps = []
+        for stage in stage_names:
+            count = f.reached.get(stage, 0)
+            steps.append(
+                {
+                    "stage": stage,
+                    "count": count,
+                    "w": round(300 * count / top, 1) if top else 0,
+                }
+            )
+        funnel.append({"origin": origin, "steps": steps, "lost": f.lost})
+    s = report.suggestions
+    return {
+        "days": days,
+        "report": report,
+        "overall": overall,
+        "frt_chart": charts.line_chart(
+            frt_series, threshold=float(inbox.profile.first_response_sla_minutes)
+        ),
+        "sla_chart": charts.bar_chart(sla_series, y_max=100),
+        "agents": agents_rows,
+        "funnel": funnel,
+        "funnel_stages": stage_names,
+        "suggestions": s,
+        "suggestion_bar": charts.stacked(
+            [("accepted", s.accepted), ("edited", s.edited), ("rejected", s.rejected)]
+        ),
+        "sla_minutes": inbox.profile.first_response_sla_minutes,
+        "origins": [o.value for o in Origin],
+    }
