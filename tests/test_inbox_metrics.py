@@ -131,13 +131,3 @@ def test_cli_tick_and_bad_database(tmp_path):
     bad.write_bytes(b"garbage" * 100)
     out = runner.invoke(main, ["inbox", "tick", "--db", str(bad)])
     assert out.exit_code == 1 and "not a SQLite database" in out.output
-
-
-def test_cli_agent_create_prints_the_token_once(tmp_path, profile):
-    db = str(tmp_path / "inbox.db")
-    out = CliRunner().invoke(main, ["inbox", "agent-create", "--db", db, "Ana", "--team", "ventas"])
-    assert out.exit_code == 0, out.output
-    data = json.loads(out.output)
-    box = Inbox(db, copilot=KeywordAnalyzer(profile))
-    assert box.authenticate(data["token"]).name == "Ana"
-    assert CliRunner().invoke(main, ["inbox", "check", "--db", db]).output.strip() == "ok"

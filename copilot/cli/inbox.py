@@ -1,4 +1,4 @@
-"""``lead-copilot inbox``: create the database, run the clock, export metrics, manage agents."""
+"""``lead-copilot inbox``: create or check the database, run the clock, export metrics."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _when(value: str | None, default: datetime) -> datetime:
 
 @main.group()
 def inbox() -> None:
-    """The shared inbox database: tick, metrics, agents."""
+    """The shared inbox database: init, check, tick, retry, metrics."""
 
 
 @inbox.command("init")
@@ -140,15 +140,3 @@ def metrics_cmd(
         Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
-
-
-@inbox.command("agent-create")
-@_db
-@click.argument("name")
-@click.option("--team", default=None)
-@click.option("--role", type=click.Choice(["agent", "admin"]), default="agent")
-def agent_create_cmd(db: str, name: str, team: str | None, role: str) -> None:
-    """Create an agent and print its bearer token (shown only this once)."""
-    box = _open(db, None, None)
-    agent, token = box.create_agent(name, team, role)  # type: ignore[arg-type]
-    click.echo(json.dumps({"agent": agent.model_dump(mode="json"), "token": token}))
