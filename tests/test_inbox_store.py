@@ -317,3 +317,16 @@ def test_copilot_sees_the_recent_messages_with_or_without_the_cache(
     assert [(m.id, m.direction.value, m.text) for m in rebuilt.messages] == [
         tuple(x) for x in analyzer.seen[3]
     ]
+
+
+def test_latest_analysis_is_the_newest_one_of_the_conversation(inbox, clock):
+    contact = Contact(wa_id="573001234567", name="Laura")
+    first = inbox.ingest(contact, msg("wamid.a1", "hola", clock.now()))
+    assert inbox.latest_analysis(first.conversation_id)["message_id"] == "wamid.a1"
+    clock.advance(minutes=1)
+    inbox.ingest(contact, msg("wamid.a2", "cuanto sale el sofa?", clock.now()))
+    latest = inbox.latest_analysis(first.conversation_id)
+    assert latest["message_id"] == "wamid.a2"
+    assert latest["result"]["message_id"] == "wamid.a2"
+    assert latest["created_at"].tzinfo is not None
+    assert inbox.latest_analysis(999) is None

@@ -309,6 +309,20 @@ class InboxStore:
             raise NotFoundError(f"no message {message_id!r}")
         return self._message(row)
 
+    def latest_analysis(self, conversation_id: int) -> dict[str, Any] | None:
+        """The newest stored analysis of a conversation: the message it is about,
+        engine, prompt version, model, time and the analysis itself (a dict)."""
+        row = self._row(
+            "SELECT message_id, engine, prompt_version, model, result, created_at FROM analyses"
+            " WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        )
+        if row is None:
+            return None
+        row["created_at"] = from_epoch(row["created_at"])
+        row["result"] = json.loads(row["result"]) if row["result"] else None
+        return row
+
     def add_note(self, conversation_id: int, agent_id: int | None, text: str) -> Note:
         """Add an internal note (never sent to the lead)."""
         self._conversation_row(conversation_id)

@@ -4,7 +4,6 @@ database; every value is a bound parameter."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -107,23 +106,3 @@ def search_conversations(inbox: Inbox, f: ConversationFilter) -> list[Conversati
         row["opted_out"] = bool(row["opted_out"])
         out.append(ConversationSummary.model_validate(row))
     return out
-
-
-def latest_analysis(inbox: Inbox, conversation_id: int) -> dict[str, Any] | None:
-    """The newest stored analysis of a conversation (with its engine and time)."""
-    row = inbox.conn.execute(
-        "SELECT message_id, engine, prompt_version, model, result, created_at FROM analyses"
-        " WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
-        (conversation_id,),
-    ).fetchone()
-    if row is None:
-        return None
-    message_id, engine, prompt_version, model, result, created_at = row
-    return {
-        "message_id": message_id,
-        "engine": engine,
-        "prompt_version": prompt_version,
-        "model": model,
-        "created_at": from_epoch(created_at),
-        "result": json.loads(result) if result else None,
-    }

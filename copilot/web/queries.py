@@ -223,25 +223,6 @@ def check_access(inbox: Inbox, principal: Principal, conversation_id: int) -> No
     )
 
 
-def latest_analysis(inbox: Inbox, conversation_id: int) -> dict[str, Any] | None:
-    """The newest stored analysis of a conversation, as a dict (with engine and time)."""
-    row = inbox.conn.execute(
-        "SELECT message_id, engine, model, result, created_at FROM analyses"
-        " WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
-        (conversation_id,),
-    ).fetchone()
-    if row is None:
-        return None
-    result = json.loads(row[3]) if row[3] else {}
-    return {
-        "message_id": row[0],
-        "engine": row[1],
-        "model": row[2],
-        "created_at": from_epoch(row[4]),
-        "result": result,
-    }
-
-
 def live_state(inbox: Inbox, conversation_id: int) -> dict[str, Any]:
     """A small fingerprint of what the conversation page shows, for polling."""
     row = inbox.conn.execute(

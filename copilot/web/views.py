@@ -13,7 +13,6 @@ from copilot.taxonomy import LostReason, Origin, Stage
 from copilot.web import charts
 from copilot.web.formatting import duration, field_value, local_time
 from copilot.web.i18n import label
-from copilot.web.queries import latest_analysis
 
 FIELD_ORDER = (
     "need",
@@ -86,7 +85,7 @@ def conversation_context(
     last_seen = max(messages, key=lambda m: m.seq).id if messages else ""
     last_seq = max((m.seq for m in messages), default=0)
 
-    analysis = latest_analysis(inbox, conversation_id)
+    analysis = inbox.latest_analysis(conversation_id)
     result = (analysis or {}).get("result") or {}
     intent = result.get("intent") or {}
     fields = []

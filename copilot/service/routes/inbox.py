@@ -25,7 +25,7 @@ from copilot.inbox import (
 )
 from copilot.inbox.models import HistoryEntry, Note
 from copilot.service.auth import Principal, provide_principal, require_admin
-from copilot.service.queries import ConversationFilter, latest_analysis, search_conversations
+from copilot.service.queries import ConversationFilter, search_conversations
 from copilot.taxonomy import LostReason, Origin, Stage
 
 Id = Annotated[int, Parameter(ge=1, le=2**62)]
@@ -192,7 +192,7 @@ class InboxController(Controller):
         return ConversationView(
             conversation=inbox.conversation(conversation_id),
             messages=inbox.messages(conversation_id),
-            analysis=latest_analysis(inbox, conversation_id),
+            analysis=inbox.latest_analysis(conversation_id),
             suggestion=inbox.current_suggestion(conversation_id),
             notes=inbox.notes(conversation_id),
             tasks=inbox.tasks(conversation_id=conversation_id),
