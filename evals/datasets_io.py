@@ -20,6 +20,9 @@ from pydantic import ValidationError
 from evals.items import ITEM_MODELS, Item, detect_kind
 
 KINDS: tuple[str, ...] = tuple(ITEM_MODELS)
+#: JSONL files a folder may hold that are records, not datasets (skipped when a
+#: folder is given): the reply edits written by ``lead-copilot eval export``.
+NOT_DATASETS: frozenset[str] = frozenset({"replies.jsonl"})
 
 
 class DatasetError(ValueError):
@@ -155,11 +158,12 @@ def shipped_datasets_dir() -> Path:
 def resolve_dataset_paths(spec: str) -> list[Path]:
     """Files named by a ``--dataset`` value.
 
-    A file path is itself; a folder is its ``*.jsonl`` files; otherwise a name of a
+    A file path is itself; a folder is its ``*.jsonl`` files (but ``replies.jsonl``,
+    see :data:`NOT_DATASETS`); otherwise a name of a
     shipped dataset is tried: ``dev/intents`` or a split such as ``dev``."""
     path = Path(spec)
     if path.is_dir():
-        return sorted(path.glob("*.jsonl"))
+        return sorted(p for p in path.glob("*.jsonl") if p.name not in NOT_DATASETS)
     if path.exists():
         return [path]
     shipped = shipped_datasets_dir() / spec

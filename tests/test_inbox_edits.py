@@ -151,7 +151,7 @@ def test_reactions_one_per_side_latest_wins_and_removal(inbox, friday_noon):
 def test_old_database_gets_the_edit_columns(tmp_path):
     path = tmp_path / "inbox.db"
     db = open_db(path)
-    assert [m.name for m in migrations.applied(db)] == ["m001_initial", "m002_edits"]
+    assert [m.name for m in migrations.applied(db)][:2] == ["m001_initial", "m002_edits"]
     assert {"edited_at", "revoked_at", "reactions"} <= set(db["messages"].columns_dict)
     db.close()
 

@@ -121,8 +121,13 @@ def test_phone_echo_answers_and_pauses_suggestions(inbox, clock):
 def test_suggestion_accept_edit_reject(inbox):
     r = inbound(inbox, "w1", "hola")
     s1 = inbox.current_suggestion(r.conversation_id)
-    inbox.reply(r.conversation_id, inbox.agent_a.id, last_seen_message_id="w1", suggestion_id=s1.id)
-    assert inbox.suggestions(r.conversation_id)[0].state == "accepted"
+    sent = inbox.reply(
+        r.conversation_id, inbox.agent_a.id, last_seen_message_id="w1", suggestion_id=s1.id
+    )
+    accepted = inbox.suggestions(r.conversation_id)[0]
+    assert accepted.state == "accepted"
+    # The suggestion points at the message under the id WhatsApp gave it.
+    assert sent.id == "wamid.out.1" and accepted.sent_message_id == sent.id
     inbound(inbox, "w2", "busco comedor")
     s2 = inbox.current_suggestion(r.conversation_id)
     edited = s2.text + " ¿Para cuántas personas?"

@@ -44,7 +44,7 @@ def test_file_database_is_wal_and_migrated_once(tmp_path):
     db = open_db(path)
     assert db.journal_mode == "wal"
     applied = [m.name for m in migrations.applied(db)]
-    assert applied == ["m001_initial", "m002_edits"]
+    assert applied == ["m001_initial", "m002_edits", "m003_corrections"]
     assert "idx_conversations_queue" in {i.name for i in db["conversations"].indexes}
     db.close()
     again = open_db(path)  # reopening applies nothing new

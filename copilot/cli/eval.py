@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ import click
 from copilot.cli import main
 from copilot.cli.analyze import fail, load_profile_or_fail
 from copilot.engines.base import Engine, EngineError
+from copilot.inbox.errors import InboxDatabaseError
 from copilot.profile import BusinessProfile
 from evals.compare import Comparison, compare
 from evals.datasets_io import (
@@ -27,6 +29,7 @@ from evals.datasets_io import (
     resolve_dataset_paths,
     write_jsonl,
 )
+from evals.flywheel import export_cases
 from evals.gates import GateCheck, GateError, check_gates, load_gates, summarize
 from evals.html_report import render_html
 from evals.report import (
@@ -325,3 +328,45 @@ def check_command(files: tuple[str, ...]) -> None:
             )
     if bad:
         raise click.exceptions.Exit(2)
+
+
+def _moment(value: str | None, option: str) -> datetime | None:
+    """An ISO 8601 date or time for ``--since`` / ``--until`` (UTC when no offset)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: not an ISO 8601 date or time: {value!r}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@eval_command.command("export")
+@click.option("--db", "db_path", required=True, metavar="FILE", help="The inbox database.")
+@click.option("--out", "out_dir", required=True, metavar="DIR", help="Folder for the JSONL files.")
+@click.option("--since", metavar="ISO", help="Only corrections and decisions from then on.")
+@click.option("--until", metavar="ISO", help="Only corrections and decisions before then.")
+def export_command(db_path: str, out_dir: str, since: str | None, until: str | None) -> None:
+    """Export what agents fixed in the inbox as candidate eval cases.
+
+    Corrected labels become intents / origins / handoff / fields lines; edited or
+    rejected suggestions become templates lines and replies.jsonl records. Every
+    line says "review": "pending": check each one, then move it into
+    evals/datasets/. Lead text is exported as written (phones and emails included).
+
+    \b
+    Example:
+      lead-copilot eval export --db inbox.db --out flywheel/ --since 2026-11-01
+    """
+    start, end = _moment(since, "--since"), _moment(until, "--until")
+    if not Path(db_path).is_file():
+        fail(f"{db_path}: no such inbox database")
+    try:
+        export = export_cases(db_path, out_dir, since=start, until=end)
+    except InboxDatabaseError as exc:
+        fail(str(exc))
+    for kind, count in export.counts().items():
+        if count:
+            click.echo(f"{Path(out_dir) / (kind + '.jsonl')}: {count} candidate cases")
+    if not any(export.counts().values()):
+        click.echo("nothing to export: no corrections, edits or rejections in that period")

@@ -8,6 +8,7 @@ from sqlite_utils import Database
 
 from copilot.inbox.assignment import AssignmentMixin
 from copilot.inbox.clock import Clock
+from copilot.inbox.corrections import CorrectionsMixin
 from copilot.inbox.edits import EditsMixin
 from copilot.inbox.ingest import Analyzer
 from copilot.inbox.metrics import MetricsMixin
@@ -19,7 +20,15 @@ from copilot.inbox.ticker import TickMixin
 from copilot.profile import BusinessProfile
 
 
-class Inbox(TickMixin, EditsMixin, AssignmentMixin, PipelineMixin, TasksMixin, MetricsMixin):
+class Inbox(
+    TickMixin,
+    EditsMixin,
+    CorrectionsMixin,
+    AssignmentMixin,
+    PipelineMixin,
+    TasksMixin,
+    MetricsMixin,
+):
     """The shared inbox: store, ingest, edits / revokes / reactions, assignment,
     pipeline, replies, tasks, clock and metrics over one SQLite database.
 

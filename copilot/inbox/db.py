@@ -280,6 +280,29 @@ def m002_edits(db: Database) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN reactions TEXT")
 
 
+@migrations()
+def m003_corrections(db: Database) -> None:
+    """Labels an agent corrected (intent, origin, handoff, fields): what the copilot
+    predicted beside what the agent says, for the evals' data flywheel."""
+    db["corrections"].create(
+        {
+            "id": int,
+            "message_id": str,
+            "conversation_id": int,
+            "agent_id": int,
+            "analysis_id": int,
+            # JSON objects with the same keys: label -> value.
+            "predicted": str,
+            "corrected": str,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"message_id", "conversation_id", "agent_id", "corrected", "created_at"},
+    )
+    db["corrections"].create_index(["created_at"])
+    db["corrections"].create_index(["message_id"])
+
+
 #: Files whose header this process already checked (see ``_check_file``).
 _HEADER_CHECKED: set[str] = set()
 

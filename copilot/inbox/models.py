@@ -202,6 +202,7 @@ class Suggestion(_Out):
     final_text: str | None = None
     similarity: float | None = Field(None, description="1.0 = sent as proposed")
     reason: str | None = None
+    sent_message_id: str | None = Field(None, description="The message the agent sent for it")
     created_at: datetime
     decided_at: datetime | None = None
 

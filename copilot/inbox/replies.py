@@ -421,8 +421,14 @@ class RepliesMixin(IngestMixin):
                 (status.value, self._now(), wa_id or outgoing.local_id, seq),
             )
             if wa_id:
+                # The message now goes by WhatsApp's id: so must what points at it.
                 conn.execute(
                     "UPDATE conversations SET last_message_id = ? WHERE id = ? AND last_message_id = ?",
+                    (wa_id, outgoing.conversation_id, outgoing.local_id),
+                )
+                conn.execute(
+                    "UPDATE suggestions SET sent_message_id = ?"
+                    " WHERE conversation_id = ? AND sent_message_id = ?",
                     (wa_id, outgoing.conversation_id, outgoing.local_id),
                 )
         return self.message(wa_id or outgoing.local_id)

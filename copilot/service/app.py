@@ -18,6 +18,7 @@ from copilot import __version__
 from copilot.service.config import Settings
 from copilot.service.errors import EXCEPTION_HANDLERS
 from copilot.service.routes.analyze import analyze
+from copilot.service.routes.corrections import CorrectionsController
 from copilot.service.routes.health import healthz
 from copilot.service.routes.inbox import InboxController
 from copilot.service.routes.webhooks import receive, verify
@@ -25,7 +26,14 @@ from copilot.service.state import ServiceState
 
 log = logging.getLogger(__name__)
 
-API_HANDLERS: list[Any] = [healthz, verify, receive, analyze, InboxController]
+API_HANDLERS: list[Any] = [
+    healthz,
+    verify,
+    receive,
+    analyze,
+    InboxController,
+    CorrectionsController,
+]
 
 
 def _web_parts(state: ServiceState) -> dict[str, Any]:
