@@ -52,7 +52,7 @@ from copilot.llm.provider import (
     ProviderError,
     SchemaUnsupportedError,
 )
-from copilot.llm.schema import AnalyzeOutput, schema_for
+from copilot.llm.schema import AnalyzeOutput, AnalyzeV2, schema_for
 from copilot.llm.store import Budget, Cassette, ResponseCache
 from copilot.models import Conversation
 from copilot.profile import BusinessProfile
@@ -266,8 +266,11 @@ class LLMEngine:
             prompt_version=self.prompt.version_id,
         )
         if result.output is not None:
-            assert isinstance(result.output, AnalyzeOutput)
-            attempt.interpretation = interpret(result.output, context, profile)
+            output = result.output
+            if isinstance(output, AnalyzeV2):  # analyze@v2's flat answer
+                output = output.to_output()
+            assert isinstance(output, AnalyzeOutput)
+            attempt.interpretation = interpret(output, context, profile)
         return attempt
 
     def attempt(

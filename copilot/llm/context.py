@@ -142,6 +142,57 @@ def business_block(profile: BusinessProfile, language: Language) -> str:
     return "\n".join(lines)
 
 
+def _shared_unit(profile: BusinessProfile) -> str | None:
+    """The unit every price shares, if they all share one."""
+    units = {p.unit for p in profile.facts.price_list}
+    return units.pop() if len(units) == 1 else None
+
+
+def _prices_label(profile: BusinessProfile) -> str:
+    unit = _shared_unit(profile)
+    return f"prices {profile.currency}" + (f" per {unit}" if unit else "")
+
+
+def business_brief(profile: BusinessProfile, language: Language) -> str:
+    """The business block of ``analyze@v2``: the same facts as :func:`business_block`,
+    prices under one currency, and the template keys with the slots each text uses
+    instead of the full texts (the library renders the text)."""
+    facts = profile.facts
+    shared = _shared_unit(profile)
+    lines = [
+        f"Business: {profile.name}"
+        + (f" ({profile.sector})" if profile.sector else "")
+        + f", {profile.country}, currency {profile.currency}.",
+        "Facts (a reply states nothing else):",
+    ]
+    rows = {
+        "address": facts.address,
+        "hours": facts.hours_text,
+        _prices_label(profile): "; ".join(
+            f"{p.item} {_money(p.price)}" + (f"/{p.unit}" if p.unit and not shared else "")
+            for p in facts.price_list
+        ),
+        "payment": ", ".join(facts.payment_methods),
+        "delivery areas": ", ".join(facts.delivery_areas),
+        "delivery time": facts.delivery_time,
+        "catalog": ", ".join(facts.catalog),
+        "website": facts.website,
+        "map": facts.maps_url,
+    }
+    rows.update(facts.extra)
+    lines += [f"- {name}: {clean(str(value))}" for name, value in rows.items() if value]
+    lang = language if language != Language.UNDETERMINED else profile.default_language
+    # Keys grouped by the slots their text uses: the library renders the text.
+    groups: dict[str, list[str]] = {}
+    for key, template in profile.templates.items():
+        text = template.text_for(lang)
+        slots = ", ".join(slot for slot in SLOTS if f"{{{slot}}}" in text) or "no slots"
+        groups.setdefault(slots, []).append(key.value)
+    lines.append("Template keys: their slots")
+    lines += [f"- {', '.join(keys)}: {slots}" for slots, keys in groups.items()]
+    return "\n".join(lines)
+
+
 def _turn_text(message: Message) -> str:
     text = message.text or ""
     if not text and message.type.value != "text":
@@ -186,6 +237,7 @@ def build_context(
     is_open = window_open(conversation, now)
     system, user = prompt.render(
         business=business_block(profile, language),
+        brief=business_brief(profile, language),
         now=local.strftime("%Y-%m-%d %H:%M %A"),
         open_state="open" if profile.is_open(now) else "closed",
         window_state="open" if is_open else "closed",

@@ -80,3 +80,42 @@ def ten_turn_conversation(now: Any, conversation_id: str = "c10") -> Any:
         for i, text in enumerate(TEN_TURNS)
     ]
     return Conversation(id=conversation_id, messages=messages)
+
+
+def analyze_v2_answer(**overrides: Any) -> dict[str, Any]:
+    """A valid ``AnalyzeV2`` (the flat answer of ``analyze@v2``) as a dict, saying what
+    :func:`analyze_answer` says; ``overrides`` replace top-level keys."""
+    answer: dict[str, Any] = {
+        "lang": "es",
+        "intent": "pricing",
+        "conf": 0.92,
+        "also": ["product_inquiry"],
+        "origin": "unknown",
+        "evidence": None,
+        "fields": [
+            {"k": "need", "v": "sofá de 3 puestos"},
+            {"k": "timeline", "v": "para el viernes"},
+            {"k": "budget", "v": "2 palos"},
+            {"k": "city", "v": "Bogotá"},
+        ],
+        "bucket": "immediate",
+        "amount": 2000000,
+        "currency": "COP",
+        "handoff": None,
+        "injection": False,
+        "template": "business_answer",
+        "slots": {
+            "question": None,
+            "answer": "El Sofá 3 puestos cuesta 1.890.000 COP.",
+            "need": None,
+            "next_step": None,
+        },
+        "free_text": None,
+    }
+    answer.update(overrides)
+    return answer
+
+
+def analyze_v2_json(**overrides: Any) -> str:
+    """:func:`analyze_v2_answer` as JSON text."""
+    return json.dumps(analyze_v2_answer(**overrides), ensure_ascii=False)
