@@ -27,6 +27,11 @@ from evals.runner import DatasetResult
 
 _RIGHT = "5, 150, 105"  # diagonal: green
 _WRONG = "220, 38, 38"  # off the diagonal: red
+#: Shade of a cell: a floor so that one stray case in a big row still shows
+#: (a plain share made 1 of 10 an invisible pink), plus the share of the row.
+_FLOOR, _SPAN = 0.15, 0.75
+#: Above this shade the count is written in white, to stay readable.
+_DARK = 0.55
 
 
 def _environment() -> Environment:
@@ -44,15 +49,19 @@ def heatmap(title: str, confusion: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for i, label in enumerate(labels):
         total = sum(matrix[i]) or 1
-        cells = [
-            {
-                "pred": labels[j],
-                "count": count,
-                "alpha": count / total * 0.85,
-                "rgb": _RIGHT if i == j else _WRONG,
-            }
-            for j, count in enumerate(matrix[i])
-        ]
+        cells = []
+        for j, count in enumerate(matrix[i]):
+            alpha = _FLOOR + _SPAN * count / total if count else 0.0
+            cells.append(
+                {
+                    "pred": labels[j],
+                    "count": count,
+                    "alpha": alpha,
+                    "dark": alpha > _DARK,
+                    "kind": "right" if i == j else "wrong",
+                    "rgb": _RIGHT if i == j else _WRONG,
+                }
+            )
         rows.append({"label": label, "cells": cells})
     return {"title": title, "labels": labels, "rows": rows}
 
