@@ -14,6 +14,7 @@ time without the network. Prints median / p95 / p99; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import tempfile
@@ -58,6 +59,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
