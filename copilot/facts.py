@@ -74,7 +74,16 @@ def _phrase_text(text: str) -> str:
 
 
 def _has_any(padded: str, phrases: list[str]) -> bool:
-    return _phrases_pattern(tuple(phrases)).search(padded) is not None
+    # The cue lists are those of the cached ``_data()`` (never altered): their pattern
+    # is found by identity, without building and hashing a tuple of every phrase.
+    entry = _BY_LIST.get(id(phrases))
+    if entry is None or entry[0] is not phrases:
+        entry = (phrases, _phrases_pattern(tuple(phrases)))
+        _BY_LIST[id(phrases)] = entry  # keeps the list alive, so its id is never reused
+    return entry[1].search(padded) is not None
+
+
+_BY_LIST: dict[int, tuple[list[str], re.Pattern[str]]] = {}
 
 
 @lru_cache(maxsize=256)
@@ -88,10 +97,16 @@ def _phrases_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
 
 def topics(text: str) -> set[str]:
     """Which fact topics a line asks about (by the cues in ``replies.toml``)."""
+    return set(_topics(text))
+
+
+@lru_cache(maxsize=4096)
+def _topics(text: str) -> frozenset[str]:
+    # Cached by text: the same lines are asked about again on every re-analysis.
     padded = _phrase_text(text)
     cues = _data()["cues"]
     if _has_any(padded, cues["not_facts"]):
-        return set()
+        return frozenset()
     found = {topic for topic in TOPICS if _has_any(padded, cues[topic])}
     # A named payment method is a payment question with a verb ("aceptan nequi")
     # or a question mark ("¿con nequi?"); "do you accept returns?" names none.
@@ -101,7 +116,7 @@ def topics(text: str) -> set[str]:
         and ("?" in text or _has_any(padded, cues["payment_verbs"]))
     ):
         found.add("payment")
-    return found
+    return frozenset(found)
 
 
 # --- formatting -------------------------------------------------------------

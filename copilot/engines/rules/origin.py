@@ -129,12 +129,12 @@ def origin_from_entry_points(text: str, entry_points: dict[str, Origin]) -> Orig
     """Origin from a configured prefilled text or code that ``text`` equals or starts
     with (case-, accent- and punctuation-insensitive, whole words). The longest
     configured match wins; entry points that do not match are no evidence."""
-    said = words(normalize(text))
+    said = _normalized_words(text)
     if not said:
         return None
     best: tuple[int, str, Origin] | None = None
     for key, origin in entry_points.items():
-        expected = words(normalize(key))
+        expected = _normalized_words(key)
         matches = bool(expected) and said[: len(expected)] == expected
         if matches and (best is None or len(expected) > best[0]):
             best = (len(expected), key, origin)
@@ -146,6 +146,13 @@ def origin_from_entry_points(text: str, entry_points: dict[str, Origin]) -> Orig
         evidence=f"entry point: {best[1]}",
         confidence=0.95,
     )
+
+
+@lru_cache(maxsize=4096)
+def _normalized_words(text: str) -> tuple[str, ...]:
+    # The first messages and the entry points are read again on every analysis of
+    # a conversation: their words are cached (a tuple, so no caller can alter them).
+    return tuple(words(normalize(text)))
 
 
 def _campaign_context(conversation: Conversation) -> OriginResult | None:
@@ -195,10 +202,19 @@ def origin_from_text(texts: list[str]) -> OriginResult | None:
 
 
 @lru_cache(maxsize=4096)
+def _read_for_cues(text: str) -> tuple[str, bool]:
+    # Per text: its normalised window and whether any cue can match it. The tuple of
+    # first messages changes more often than each of its texts.
+    normalized = normalize(text[:CUE_WINDOW])
+    return normalized, _any_cue().search(normalized) is not None
+
+
+@lru_cache(maxsize=4096)
 def _origin_from_texts(texts: tuple[str, ...]) -> OriginResult | None:
-    normalized = [normalize(t[:CUE_WINDOW]) for t in texts if t]
-    if not any(_any_cue().search(text) for text in normalized):
+    read = [_read_for_cues(t) for t in texts if t]
+    if not any(hit for _, hit in read):
         return None
+    normalized = [text for text, _ in read]
     for cue in _cues():
         for text in normalized:
             if any(x.search(text) for x in cue.excludes):

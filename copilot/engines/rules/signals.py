@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from itertools import groupby
@@ -44,6 +44,26 @@ _QUESTION_SPLIT = re.compile(
 )
 
 
+_NUMBERED_REFERENCE = re.compile(r"\\[1-9]|\(\?\(")
+
+
+def _alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """One pattern that matches somewhere exactly when one of ``patterns`` does;
+    ``None`` when that cannot be built safely (a single pattern, mixed flags, verbose
+    patterns whose comments could swallow the joints, or numbered back-references
+    that the alternation would renumber)."""
+    if len(patterns) < 2 or len({p.flags for p in patterns}) != 1:
+        return None
+    if patterns[0].flags & re.VERBOSE:
+        return None
+    if any(_NUMBERED_REFERENCE.search(p.pattern) for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), patterns[0].flags)
+    except re.error:
+        return None
+
+
 @dataclass(frozen=True)
 class _Group:
     """One family of cues: it fires when a pattern matches, a ``requires`` pattern
@@ -58,10 +78,18 @@ class _Group:
     requires: tuple[re.Pattern[str], ...] = ()
     excludes: tuple[re.Pattern[str], ...] = ()
     hints: re.Pattern[str] | None = None
+    #: All ``patterns`` in one alternation: one search rules out a line that none
+    #: of them matches (most lines), before they are tried one by one for the cue.
+    any_pattern: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "any_pattern", _alternation(self.patterns))
 
     def find(self, text: str) -> str | None:
         """The quoted cue in ``text`` (normalised), or ``None``."""
         if self.hints is not None and not self.hints.search(text):
+            return None
+        if self.any_pattern is not None and not self.any_pattern.search(text):
             return None
         # The cue first: most lines have none, and the ``requires`` patterns (a
         # treatment near a symptom...) are the costly ones.
@@ -207,7 +235,13 @@ def detect_signals(
     if last is None or not last.analysed_text:
         return []
     text = normalize(last.analysed_text)
-    history = conversation.messages[: conversation.messages.index(last)]
+    messages = conversation.messages
+    # ``list.index`` without pydantic's costly ``==`` on every earlier message: a
+    # message with another id cannot equal ``last``.
+    position = next(
+        i for i, m in enumerate(messages) if m is last or (m.id == last.id and m == last)
+    )
+    history = messages[:position]
     hot = hot_signal(text)
     complex_ = complex_signal(text)
     if complex_ is not None and hot is not None and _volume_only(complex_):
@@ -310,11 +344,11 @@ def stuck_signal(last: Message, history: list[Message]) -> Signal | None:
     replies demands a straight answer ("¿sí o no?", "you keep saying the same")
     or shouts a clipped form of the question in capitals."""
     lex = _lexicon()
-    text = normalize(last.analysed_text)
-    topic = _topic(text)
     bot_replies = [i for i, m in enumerate(history) if _is_bot_reply(m)]
     if len(bot_replies) < 2:
         return None
+    text = normalize(last.analysed_text)
+    topic = _topic(text)
     similar = [
         i
         for i, m in enumerate(history)
@@ -395,7 +429,11 @@ def missing_context_signal(text: str, history: list[Message]) -> Signal | None:
 def injection_signal(text: str) -> Signal | None:
     """A ``prompt_injection`` signal (no handoff reason) when the text tries to
     instruct the assistant; the LLM engine and the reply never obey it."""
-    for pattern in _lexicon().injection:
+    patterns = _lexicon().injection
+    any_injection = _injection_alternation(patterns)
+    if any_injection is not None and not any_injection.search(text):
+        return None
+    for pattern in patterns:
         match = pattern.search(text)
         if match:
             return Signal(
@@ -405,6 +443,11 @@ def injection_signal(text: str) -> Signal | None:
                 detail=f"instruction-like text: '{match.group(0).strip()}'",
             )
     return None
+
+
+@cache
+def _injection_alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    return _alternation(patterns)
 
 
 # --- helpers --------------------------------------------------------------------------
