@@ -384,3 +384,53 @@ def test_every_message_has_three_translations() -> None:
             assert len(texts) == 3 and all(texts), (kind, value)
     assert i18n.label("en", "stage", "proposal_sent") == "Proposal sent"
     assert i18n.negotiate("xx") == "es"
+
+
+def test_chat_shows_edits_revokes_and_reactions_with_the_text_escaped(world: World) -> None:
+    inbox, cid = world.inbox, world.convs["ana"]
+    _ingest(inbox, "573000000003", "Luis", "lo quiero <b>rojo</b>", 10, 2)
+    _ingest(inbox, "573000000003", "Luis", "mejor olvidalo <i>todo</i>", 9, 3)
+    _ingest(inbox, "573000000003", "Luis", "sin cambios", 8, 4)
+    world.login("ana")
+    live_before = world.client.get(f"/c/{cid}/live").json()["version"]
+    plain = world.client.get(f"/c/{cid}").text
+    assert 'class="edited"' not in plain and "revoked-label" not in plain
+    assert 'class="reaction ' not in plain
+
+    edited = inbox.apply_edit("wamid.t.573000000003.2", "lo quiero <b>azul</b>")
+    assert edited is not None and edited.edited_at is not None
+    inbox.apply_reaction("wamid.t.573000000003.2", "👍", direction="outbound")
+    inbox.apply_reaction("wamid.t.573000000003.2", "❤️", direction="inbound")
+    revoked = inbox.apply_revoke("wamid.t.573000000003.3")
+    assert revoked is not None and revoked.revoked_at is not None
+    # The open chat's fingerprint moves, though none of them is the last message.
+    assert world.client.get(f"/c/{cid}/live").json()["version"] != live_before
+
+    for path in (f"/c/{cid}", f"/c/{cid}/chat"):
+        page = world.client.get(path).text
+        chat = page[page.index('id="chat"') :]
+        bubbles = {
+            m.group(1): m.group(0)
+            for m in re.finditer(r'<li id="m-\d+"[^>]*data-id="([^"]+)".*?</li>', chat, re.S)
+        }
+        edit = bubbles["wamid.t.573000000003.2"]
+        assert "lo quiero &lt;b&gt;azul&lt;/b&gt;" in edit and "<b>azul" not in edit
+        assert "rojo" not in edit
+        assert re.search(r'class="edited" title="Editado a las \d\d:\d\d"', edit)
+        assert ">editado</time>" in edit
+        assert 'class="reaction reaction-lead" title="Reacción del lead"' in edit
+        assert 'class="reaction reaction-business" title="Reacción del negocio"' in edit
+        assert edit.index("❤️") < edit.index("👍")  # the lead's first
+        gone = bubbles["wamid.t.573000000003.3"]
+        assert "msg inbound author-lead revoked" in gone
+        assert re.search(r'title="Eliminado a las \d\d:\d\d">El lead eliminó este mensaje<', gone)
+        # Still readable for the agent, struck through, and escaped.
+        assert '<del class="text">mejor olvidalo &lt;i&gt;todo&lt;/i&gt;</del>' in gone
+        untouched = bubbles["wamid.t.573000000003.4"]
+        assert "revoked" not in untouched and "edited" not in untouched
+        assert "reaction" not in untouched
+
+    world.client.get("/lang/pt?next=/", follow_redirects=False)
+    page = world.client.get(f"/c/{cid}/chat").text
+    assert "O lead apagou esta mensagem" in page and ">editada</time>" in page
+    assert 'title="Reação do lead"' in page

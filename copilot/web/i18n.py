@@ -146,6 +146,25 @@ _MESSAGES: dict[str, tuple[str, str, str]] = {
     "author.phone_echo": ("Desde el teléfono", "From the phone", "Pelo telefone"),
     "chat.backfill": ("historial importado", "imported history", "histórico importado"),
     "chat.template": ("plantilla", "template", "modelo"),
+    "chat.edited": ("editado", "edited", "editada"),
+    "chat.edited_at": ("Editado a las", "Edited at", "Editada às"),
+    "chat.revoked": (
+        "El lead eliminó este mensaje",
+        "The lead deleted this message",
+        "O lead apagou esta mensagem",
+    ),
+    "chat.revoked_by_us": (
+        "Mensaje eliminado para todos",
+        "Message deleted for everyone",
+        "Mensagem apagada para todos",
+    ),
+    "chat.revoked_at": ("Eliminado a las", "Deleted at", "Apagada às"),
+    "chat.reaction.lead": ("Reacción del lead", "Lead's reaction", "Reação do lead"),
+    "chat.reaction.business": (
+        "Reacción del negocio",
+        "Business's reaction",
+        "Reação da empresa",
+    ),
     # --- analysis ---------------------------------------------------------------
     "an.title": ("Análisis", "Analysis", "Análise"),
     "an.none": ("Aún sin análisis.", "No analysis yet.", "Ainda sem análise."),

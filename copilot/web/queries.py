@@ -8,6 +8,7 @@ routed team, else its owner's team. Every value is a bound parameter.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -227,16 +228,24 @@ def live_state(inbox: Inbox, conversation_id: int) -> dict[str, Any]:
     """A small fingerprint of what the conversation page shows, for polling."""
     row = inbox.conn.execute(
         "SELECT c.last_seq, c.assignee_id, c.updated_at, c.stage,"
-        " (SELECT MAX(status_at) FROM messages m WHERE m.conversation_id = c.id)"
+        " (SELECT MAX(status_at) FROM messages m WHERE m.conversation_id = c.id),"
+        # An edit, revoke or reaction of an older message does not touch the
+        # conversation row: fold them in so the open chat refreshes for them too.
+        " (SELECT MAX(edited_at) FROM messages m WHERE m.conversation_id = c.id),"
+        " (SELECT MAX(revoked_at) FROM messages m WHERE m.conversation_id = c.id),"
+        " (SELECT group_concat(m.reactions) FROM messages m"
+        "   WHERE m.conversation_id = c.id AND m.reactions IS NOT NULL)"
         " FROM conversations c WHERE c.id = ?",
         (conversation_id,),
     ).fetchone()
     if row is None:
         raise NotFoundError(f"no conversation {conversation_id}")
-    last_seq, assignee, updated, stage, status_at = row
+    last_seq, assignee, updated, stage, status_at, edited, revoked, reactions = row
+    # The reactions JSON carries each one's timestamp: a short digest changes with them.
+    reacted = hashlib.blake2s((reactions or "").encode(), digest_size=6).hexdigest()
     return {
         "seq": last_seq or 0,
         "assignee_id": assignee,
         "stage": stage,
-        "version": f"{last_seq}:{assignee}:{updated}:{status_at}",
+        "version": f"{last_seq}:{assignee}:{updated}:{status_at}:{edited}:{revoked}:{reacted}",
     }

@@ -33,11 +33,25 @@ _MEDIA_TYPES = {"image", "audio", "video", "document", "sticker", "location", "c
 def chat_items(
     messages: list[StoredMessage], agents: dict[int, str], lang: str, tz, now: datetime
 ) -> list[dict[str, Any]]:
-    """The chat bubbles: who wrote, what (media as a labelled placeholder), when, status."""
+    """The chat bubbles: who wrote, what (media as a labelled placeholder), when, status,
+    and what happened to it later: edited, deleted for everyone by the lead (the text
+    stays visible to the agent, marked), reactions of each side."""
+    from copilot.web.i18n import translate
+
     items = []
     for m in messages:
         mtype = m.type.value
         author = m.author.value
+        # One badge per side, the lead's first; the title says whose it is.
+        reactions = [
+            {
+                "who": who,
+                "emoji": m.reactions[who],
+                "title": translate(lang, f"chat.reaction.{who}"),
+            }
+            for who in ("lead", "business")
+            if m.reactions.get(who)
+        ]
         items.append(
             {
                 "seq": m.seq,
@@ -58,6 +72,12 @@ def chat_items(
                 "error": m.error,
                 "template": label(lang, "template", m.template) if m.template else None,
                 "backfill": m.backfill,
+                "edited": m.edited_at is not None,
+                "edited_time": local_time(m.edited_at, tz, now),
+                "edited_iso": m.edited_at.isoformat() if m.edited_at else "",
+                "revoked": m.revoked_at is not None,
+                "revoked_time": local_time(m.revoked_at, tz, now),
+                "reactions": reactions,
             }
         )
     return items
