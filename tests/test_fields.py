@@ -611,3 +611,62 @@ def test_budget_with_the_symbol_after_in_venezuela(profile: BusinessProfile) -> 
         50,
         "USD",
     )
+
+
+def test_slang_of_the_leads_own_country_beats_the_city_they_move_to(
+    profile: BusinessProfile,
+) -> None:
+    fields = _fields(profile, "Che, me mudo a Bogotá en enero, tengo unas 900 lucas ahorradas")
+    assert fields.budget and fields.budget.value.currency == "ARS"
+
+
+def test_a_slang_word_that_is_a_dialect_cue_does_not_vouch_for_itself(
+    profile: BusinessProfile,
+) -> None:
+    fields = _fields(profile, "tenemos una ferretería en Valparaíso, tenemos unos 3 palos")
+    assert fields.budget and fields.budget.value.currency == "CLP"
+
+
+@pytest.mark.parametrize(
+    ("turns", "amount"),
+    [
+        (("quiero el sofá", "B:Cuesta $2.400.000", "pensaba en algo de 1.900.000 max"), 1_900_000),
+        (
+            ("presupuesto 1.500.000", "B:¿Qué zona?", "perdón, me equivoqué: son 1.700.000"),
+            1_700_000,
+        ),
+    ],
+)
+def test_a_ceiling_after_the_amount_and_a_correction_are_budgets(
+    profile: BusinessProfile, turns: tuple[str, ...], amount: int
+) -> None:
+    fields = _fields(profile, *turns)
+    assert fields.budget and fields.budget.value.amount == amount
+
+
+def test_a_bare_now_answering_for_when_is_immediate(profile: BusinessProfile) -> None:
+    fields = _fields(profile, "necesito llantas", "B:¿Para cuándo lo necesitas?", "ya")
+    assert fields.timeline and fields.timeline.value.bucket is TimelineBucket.IMMEDIATE
+    # The same "ya" accepting an offer is no timeline.
+    fields = _fields(profile, "necesito llantas", "B:¿Te mando la cotización?", "ya")
+    assert fields.timeline is None
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("Qué precio tiene la mesa de centro?", "mesa"),
+        ("hey, do you guys sell standing desks?", "desk"),
+        ("el sábado paso por la tienda para ver comedores", "comedores"),
+        ("estoy viendo un escritorio para mi hijo", "escritorio"),
+    ],
+)
+def test_need_cues_for_a_product_asked_about(
+    profile: BusinessProfile, text: str, word: str
+) -> None:
+    fields = _fields(profile, text)
+    assert fields.need and word in fields.need.value.lower()
+
+
+def test_seeing_options_is_no_need(profile: BusinessProfile) -> None:
+    assert _fields(profile, "estoy viendo opciones nomas, para ver precios").need is None

@@ -233,3 +233,26 @@ def test_a_company_after_the_lead_name() -> None:
 def test_uk_cities() -> None:
     assert [(c.value, c.country) for c in find_cities("Tom Hughes, Leeds")] == [("Leeds", "GB")]
     assert find_cities("I'm reading a book") == []  # "Reading" only with a capital
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("es para mi papá, él se llama Hernando y prefiere llamada", "Hernando"),
+        ("Mi esposa Diana los contacta mañana", "Diana"),
+        ("de parte de mi jefa, la doctora Marcela Rincón, necesitamos un seguro", "Marcela Rincón"),
+    ],
+)
+def test_the_designated_contact_person_is_the_name(text: str, expected: str) -> None:
+    assert expected in [f.value for f in find_names(text, False)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("el restaurante se llama La Fonda de Mary y estamos en Chía", "La Fonda de Mary"),
+        ("la panadería se llama Pan de la Abuela", "Pan de la Abuela"),
+    ],
+)
+def test_a_company_named_with_se_llama_keeps_its_connectors(text: str, expected: str) -> None:
+    assert expected in [f.value for f in find_companies(text)]

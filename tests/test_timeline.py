@@ -164,3 +164,22 @@ def test_an_explicit_day_beats_the_words_this_month() -> None:
 
 def test_marco_is_a_month_only_in_portuguese() -> None:
     assert _bucket("desde marco lo uso", language="es") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("ni idea, cuando consiga la plata", "es", B.UNKNOWN),
+        ("cuando me paguen la prima lo compro", "es", B.UNKNOWN),
+        ("só quando tiver o dinheiro", "pt", B.UNKNOWN),
+        ("idealmente antes de diciembre", "es", B.THIS_MONTH),
+        ("antes de enero", "es", B.LATER),
+        ("vcs entregam na semana q vem?", "pt", B.IMMEDIATE),
+    ],
+)
+def test_vague_money_mentions_and_before_a_month(text: str, language: str, expected: B) -> None:
+    assert _bucket(text, language=language) is expected
+
+
+def test_no_date_yet_is_no_timeline() -> None:
+    assert _bucket("todavía no tenemos fecha") is None

@@ -157,6 +157,14 @@ def _capitalised(word: str) -> bool:
     return word[:1].isupper()
 
 
+def _capitalised_after_connectors(tokens: list[re.Match[str]], index: int) -> bool:
+    """True when the first token from ``index`` past at most one more connector is
+    capitalised ("de [la] Abuela")."""
+    if index < len(tokens) and fold(tokens[index].group(0)) in _CONNECTORS:
+        index += 1
+    return index < len(tokens) and _capitalised(tokens[index].group(0))
+
+
 def _name_from(text: str, pos: int, strong: bool) -> tuple[str, int, int] | None:
     """A person's name starting at ``pos``: capitalised words (any first word after a
     strong cue such as "me llamo"); stops at connectors and lowercase words."""
@@ -349,17 +357,14 @@ def find_companies(text: str, asked_company: bool = False) -> list[Found]:
         j = index + 1
         while j < len(tokens) and j - index <= 5:
             word = tokens[j].group(0)
-            gap = text[tokens[last].end() : tokens[j].start()]
+            # From the previous token: a connector ("de" in "La Fonda de Mary") is no gap.
+            gap = text[tokens[j - 1].end() : tokens[j].start()]
             if gap.strip() not in ("", "&"):
                 break
             if _capitalised(word):
                 last = j
-            elif (
-                fold(word) in _CONNECTORS
-                and j + 1 < len(tokens)
-                and _capitalised(tokens[j + 1].group(0))
-            ):
-                pass
+            elif fold(word) in _CONNECTORS and _capitalised_after_connectors(tokens, j + 1):
+                pass  # "Pan de la Abuela": connectors inside the name
             else:
                 break
             j += 1

@@ -31,7 +31,7 @@ from copilot.engines.rules.contact_fields import (
     find_phones,
 )
 from copilot.engines.rules.fields_lexicon import lexicon
-from copilot.engines.rules.money import Money, find_money, resolve_currency
+from copilot.engines.rules.money import PESO_COUNTRIES, Money, find_money, resolve_currency
 from copilot.engines.rules.normalize import fold
 from copilot.engines.rules.timeline import find_timeline
 from copilot.models import Budget, Conversation, FieldValue, QualificationFields, Timeline
@@ -66,6 +66,21 @@ _NEGATED = re.compile(r"(?:^|\s)(?:no|nao|not)\s+$")
 # no product.
 _OWN_ACTION = re.compile(r"\b(?:puedo|podemos|podria|posso|can i|can we|could i|could we)\b")
 _SENTENCE_END = re.compile(r"[.!?\n](?=\s|$)")
+# "1.200.000 max": a ceiling said after the amount.
+_CAP_AFTER = re.compile(
+    r"\s*(?:max|maximo|maxima|max\.|como maximo|a lo sumo|de tope|tope|maximum|tops|no mas)\b"
+)
+# "perdón, me equivoqué, son 2.500.000": a correction restates the lead's budget.
+_CORRECTION = re.compile(
+    r"\b(?:me equivoque|perdon|corrijo|mejor dicho|quise decir|correccion|desculpa|"
+    r"quis dizer|me enganei|i meant|sorry|correction)\b\W+(?:\w+\W+){0,2}$"
+)
+# A lead's bare "ya" / "ahora" answering "¿para cuándo?": right away.
+_WHEN_ASKED = re.compile(
+    r"\b(?:para cuando|pa cuando|cuando lo (?:necesitas|necesita|quieres|quiere)|pra quando|"
+    r"para quando|when do you need|by when)\b"
+)
+_NOW_ANSWER = re.compile(r"^\W*(?:ya|ya mismo|ahora|ahora mismo|agora|ja|now|right now)\W*$")
 _YEAR = re.compile(r"(?:19[5-9]\d|20[0-4]\d)")
 _UNIT_AFTER = re.compile(
     r"\s*(?:personas|persona|invitados|convidados|pessoas|people|guests|anos|ano|years|"
@@ -364,7 +379,11 @@ def _budget(
         clause_before = folded[left : money.start]
         if lex.not_budget.search(folded, left, right):
             continue
-        cue = bool(lex.budget_cue.search(clause_before[-40:]))
+        cue = bool(
+            lex.budget_cue.search(clause_before[-40:])
+            or _CAP_AFTER.match(folded, money.end, right)
+            or _CORRECTION.search(folded, max(0, money.start - 40), money.start)
+        )
         if not money.marked:
             digits = text[money.start : money.end]
             if not (cue or asked) or money.amount < 1000 or _YEAR.fullmatch(digits):
@@ -493,7 +512,9 @@ def message_fields(
         # sentence may still say when they need it ("We need it in January").
         first = _SENTENCE_END.search(text)
         mentions = tuple(m for m in mentions if first and m.start >= first.end())
-    if mentions:
+    if not mentions and _NOW_ANSWER.match(folded) and _WHEN_ASKED.search(fold(context)):
+        timeline = (_clean(text), TimelineBucket.IMMEDIATE, 0.7)
+    elif mentions:
         last = mentions[-1]
         timeline = (_clean(text[last.start : last.end]), last.bucket, 0.8)
     elif affirmative and "?" in context and proposal not in _MEETING_STEPS:
@@ -535,6 +556,10 @@ def _overlaps(a: Found, b: Found) -> bool:
 
 def _language_code(language: Language) -> str:
     return language.value if language in (Language.ES, Language.PT, Language.EN) else "es"
+
+
+#: The country a slang amount word belongs to ("lucas" -> AR), from its currency.
+_HINT_COUNTRY = {currency: country for country, currency in PESO_COUNTRIES.items()}
 
 
 def _conversation_country(city: str | None, cues: list[tuple[str, ...]]) -> str | None:
@@ -625,6 +650,13 @@ def extract_fields(
         amount, text_, conf, mid = money
         city = won.get("city")
         country = _conversation_country(str(city[0]) if city else None, cues)
+        slang_country = _HINT_COUNTRY.get(amount.hint or "")
+        # The slang word itself may be a dialect cue ("palos"): it must not vouch for itself.
+        own = {m.lastgroup for m in lexicon().dialect_any.finditer(fold(text_ or ""))}
+        if slang_country and slang_country not in own and any(slang_country in g for g in cues):
+            # "900 lucas" from someone who says "che": their own pesos, even when the
+            # city named is where they are moving to.
+            country = slang_country
         currency = resolve_currency(amount, country, lang, profile.currency)
         budget = Budget(amount=amount.amount, currency=currency, text=text_ or str(amount.amount))
         values["budget"] = _value(budget, mid, conf)

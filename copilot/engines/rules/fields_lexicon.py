@@ -230,6 +230,7 @@ def lexicon() -> FieldLexicon:
                 "later": tl["later"],
                 "this_month": tl["this_month"],
                 "immediate": tl["immediate"],
+                "unknown": tl["unknown"],
             }
         ),
         tl_meeting=alternation(tl["meeting"]),

@@ -65,6 +65,7 @@ _MONTH_ALONE_RE = re.compile(
     rf"inicios de|finales de|fines de|principios de|mediados de|comienzos de|early|late|"
     rf"mid|inicio de|final de|fim de|start of|end of)\s+({_MONTH_ALT}|marco)\b"
 )
+_BEFORE = re.compile(r"(?:antes de|before|until|hasta)\s+")
 _BARE_DAY_RE = re.compile(
     r"\b(?:el|para el|hasta el|antes del|el dia|dia|o dia|no dia|ate o dia|para o dia|"
     r"the|on the|by the|lunes|martes|miercoles|jueves|viernes|sabado|domingo|segunda|terca|"
@@ -209,6 +210,11 @@ def find_timeline(
             continue
         month = _month_number(match.group(1)) or 0
         when = _next_month_start(month, today)
+        if _BEFORE.fullmatch(folded, match.start(), match.start(1)):
+            # "antes de diciembre" on 20 November: by the end of this month.
+            when -= timedelta(days=1)
+            add(match.start(1), match.end(1), bucket_for(when, today), when)
+            continue
         bucket = TimelineBucket.THIS_MONTH if month == today.month else TimelineBucket.LATER
         add(match.start(1), match.end(1), bucket, when)
     for match in _BARE_DAY_RE.finditer(folded) if has_digit else ():
@@ -238,6 +244,8 @@ def find_timeline(
             add(*match.span(), TimelineBucket.THIS_MONTH)
         elif kind == "later":
             add(*match.span(), TimelineBucket.LATER)
+        elif kind == "unknown":
+            add(*match.span(), TimelineBucket.UNKNOWN)
         elif kind == "end_of_month":
             end = _end_of_month(today)
             add(*match.span(), bucket_for(end, today), end)
