@@ -70,12 +70,19 @@ def _response(status: int, code: str, detail: str, extra: Any = None, headers=No
     return Response(error_body(code, detail, extra), status_code=status, headers=headers)
 
 
-def inbox_error_handler(_: Request, exc: InboxError) -> Response:
-    """An inbox error as its 4xx (or 502/503 for sending and storage trouble)."""
+def inbox_error_status(exc: InboxError) -> tuple[int, str]:
+    """The HTTP status and error code of an inbox error (the API and the web
+    pages share this one table)."""
     for cls, status, code in INBOX_ERRORS:
         if isinstance(exc, cls):
-            return _response(status, code, str(exc))
-    return _response(400, "inbox_error", str(exc))  # pragma: no cover - InboxError is last
+            return status, code
+    return 400, "inbox_error"  # pragma: no cover - InboxError is the last entry
+
+
+def inbox_error_handler(_: Request, exc: InboxError) -> Response:
+    """An inbox error as its 4xx (or 502/503 for sending and storage trouble)."""
+    status, code = inbox_error_status(exc)
+    return _response(status, code, str(exc))
 
 
 def validation_handler(_: Request, exc: ValidationException) -> Response:

@@ -22,17 +22,14 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from copilot.inbox import (
-    ConflictError,
     Inbox,
     InboxError,
     InvalidInput,
     NotFoundError,
-    OptedOutError,
     PermissionDenied,
-    SendError,
-    WindowClosed,
 )
 from copilot.service.auth import Principal, authenticate
+from copilot.service.errors import inbox_error_status
 from copilot.taxonomy import LostReason, Origin, Stage
 from copilot.web import session
 from copilot.web.formatting import duration, local_time
@@ -372,16 +369,15 @@ def conversation_chat(request: Request, cid: CID) -> Response:
     return render(request, "_chat.html", context, principal=principal)
 
 
-_ERRORS: list[tuple[type[InboxError], int, str]] = [
-    (NotFoundError, 404, "err.not_found"),
-    (PermissionDenied, 403, "err.not_owner"),
-    (OptedOutError, 409, "err.opted_out"),
-    (WindowClosed, 422, "err.window_closed"),
-    (ConflictError, 409, "err.conflict"),
-    (SendError, 502, "err.send_failed"),
-    (InvalidInput, 422, "err.invalid"),
-    (InboxError, 400, "err.invalid"),
-]
+#: Error code (see ``copilot.service.errors``) -> the message shown on the page.
+_ERROR_MESSAGES = {
+    "not_found": "err.not_found",
+    "forbidden": "err.not_owner",
+    "opted_out": "err.opted_out",
+    "window_closed": "err.window_closed",
+    "conflict": "err.conflict",
+    "send_failed": "err.send_failed",
+}
 
 
 def _act(
@@ -407,18 +403,16 @@ def _act(
     try:
         ok = action(inbox, principal)
     except InboxError as exc:
-        for cls, status, key in _ERRORS:
-            if isinstance(exc, cls):
-                return _conversation_page(
-                    request,
-                    principal,
-                    cid,
-                    status=status,
-                    error=translate(lang, key),
-                    error_detail=str(exc)[:300],
-                    **kept,
-                )
-        raise  # pragma: no cover - InboxError is the last entry
+        status, code = inbox_error_status(exc)
+        return _conversation_page(
+            request,
+            principal,
+            cid,
+            status=status,
+            error=translate(lang, _ERROR_MESSAGES.get(code, "err.invalid")),
+            error_detail=str(exc)[:300],
+            **kept,
+        )
     target = f"/c/{cid}" + (f"?ok={ok}" if ok else "")
     return Redirect(target, status_code=303)
 
