@@ -192,16 +192,10 @@ def ask(caller: Caller, request: LLMRequest) -> CallResult:
         except ProviderError as exc:
             result.error = f"provider error: {exc}"
             return result
-        _account(result, response)
-        output, problem = _problem(response, request.schema)
-        if output is not None:
-            caller.remember(request, response)
-            result.output, result.error = output, None
+        next_request = _settle(caller, result, request, response, last=attempt == 2)
+        if next_request is None:
             return result
-        result.error = problem
-        if attempt == 2 or not _retryable(problem or ""):
-            return result
-        request = _reask(request, response, problem or "")
+        request = next_request
     return result
 
 
@@ -219,17 +213,28 @@ async def aask(caller: Caller, request: LLMRequest) -> CallResult:
         except ProviderError as exc:
             result.error = f"provider error: {exc}"
             return result
-        _account(result, response)
-        output, problem = _problem(response, request.schema)
-        if output is not None:
-            caller.remember(request, response)
-            result.output, result.error = output, None
+        next_request = _settle(caller, result, request, response, last=attempt == 2)
+        if next_request is None:
             return result
-        result.error = problem
-        if attempt == 2 or not _retryable(problem or ""):
-            return result
-        request = _reask(request, response, problem or "")
+        request = next_request
     return result
+
+
+def _settle(
+    caller: Caller, result: CallResult, request: LLMRequest, response: LLMResponse, *, last: bool
+) -> LLMRequest | None:
+    """Record one answer in ``result``. ``None`` when the call is over (a valid answer,
+    or a problem that a re-ask cannot fix), else the re-ask request to send."""
+    _account(result, response)
+    output, problem = _problem(response, request.schema)
+    if output is not None:
+        caller.remember(request, response)
+        result.output, result.error = output, None
+        return None
+    result.error = problem
+    if last or not _retryable(problem or ""):
+        return None
+    return _reask(request, response, problem or "")
 
 
 def _account(result: CallResult, response: LLMResponse) -> None:
