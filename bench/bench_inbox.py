@@ -19,8 +19,11 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -32,8 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from copilot.inbox import Inbox, InboxConfig, ManualClock, open_db
 from copilot.inbox.db import Checkpointer
+from copilot.inbox.pipeline import is_qualified
 from copilot.inbox.testing import KeywordAnalyzer
 from copilot.models import Contact, Message
+from copilot.taxonomy import LostReason
 
 T0 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)  # Friday noon in Bogotá
 #: Cap on open conversations per agent during the bench (each holds ~100 at the start).
@@ -50,15 +55,60 @@ TEXTS = [
 ]
 
 
+#: Stages of the existing conversations (the rest are ``new``), and lost reasons.
+STAGE_MIX = (("qualified", 0.25), ("proposal_sent", 0.10), ("won", 0.08), ("lost", 0.07))
+LOST_REASONS = tuple(reason.value for reason in LostReason)
+
+
+def sample_analyses(seed_texts: list[str]) -> list[dict]:
+    """What the copilot stored for a few real lines: the conversation columns it
+    sets, the analysis JSON and the suggestion. The build copies them onto the
+    existing conversations, so every one looks analysed, as it would in use."""
+    copilot, _ = make_analyzer("rules")
+    samples = []
+    for text in seed_texts:
+        analysis = copilot.analyze_text(text, now=T0)
+        reply = analysis.reply
+        samples.append(
+            {
+                "fields": json.dumps(
+                    analysis.fields.model_dump(mode="json", exclude_none=True), ensure_ascii=False
+                ),
+                "origin": analysis.origin.label.value,
+                "origin_source": analysis.origin.source.value,
+                "origin_evidence": (analysis.origin.evidence or "")[:500],
+                "language": analysis.language.value,
+                "intent": analysis.intent.label.value if analysis.intent else None,
+                "result": analysis.model_dump_json(exclude_defaults=True),
+                "template": reply.template.value if reply else "welcome",
+                "reply": reply.text if reply else "Hola",
+                "qualified": is_qualified(
+                    set(analysis.fields.model_dump(exclude_none=True)),
+                    copilot.profile.qualification.qualified_when,
+                ),
+            }
+        )
+    return samples
+
+
 def build(
     path: Path, conversations: int, messages: int, agents: int, seed: int, open_share: float = 0.02
 ) -> float:
-    """Fill a fresh inbox database in bulk; returns the seconds it took."""
+    """Fill a fresh inbox database in bulk, as the inbox would have left it after
+    months of use; returns the seconds it took.
+
+    Every conversation alternates lead and agent messages (so a person answered
+    and follow-ups were scheduled), carries the analysis columns (fields, origin,
+    language, intent), a stage from :data:`STAGE_MIX`, the analysis and the
+    decided suggestion of its last inbound message, its stage history and its
+    follow-up tasks (pending when still due)."""
     started = time.perf_counter()
+    samples = sample_analyses(TEXTS)
     db = open_db(path)
     conn = db.conn
     rng = random.Random(seed)
     base = T0.timestamp() - 90 * 86400
+    now = T0.timestamp()
     conn.execute("BEGIN")
     conn.execute("INSERT INTO teams (name) VALUES ('ventas'), ('soporte')")
     conn.executemany(
@@ -70,39 +120,83 @@ def build(
         "INSERT INTO contacts (id, wa_id, name, created_at) VALUES (?, ?, ?, ?)",
         ((i, f"57{i:010d}", f"Lead {i}", base) for i in range(1, conversations + 1)),
     )
-    per = max(1, messages // conversations)
-    rows = []
+    per = max(2, messages // conversations)
+    per -= per % 2  # lead, agent, lead, agent...: the agent answered last
+    rows, analyses, suggestions, stages, tasks = [], [], [], [], []
+    starts = [0.0] * (conversations + 1)
     for cid in range(1, conversations + 1):
-        start = base + rng.random() * 85 * 86400
-        last = start + per * 60
+        start = starts[cid] = base + rng.random() * 85 * 86400
+        last = start + (per - 1) * 60
+        last_in = last - 60
         status = "open" if rng.random() < open_share else "closed"
+        agent = 1 + cid % agents
+        stage, roll = "new", rng.random()
+        for name, share in STAGE_MIX:
+            if roll < share:
+                stage = name
+                break
+            roll -= share
+        lost = rng.choice(LOST_REASONS) if stage == "lost" else None
+        sample = samples[cid % len(samples)]
+        if stage == "new" and sample["qualified"]:
+            stage = "qualified"  # the inbox would have moved it already
+        first_seq = (cid - 1) * per + 1
         rows.append(
-            (
-                cid,
-                cid,
-                status,
-                1 + cid % agents,
-                "new",
-                start,
-                start,
-                last,
-                f"wamid.bulk.{cid}.{per - 1}",
-                last,
-                "ok gracias",
-                "inbound",
-                cid * per,
-                last,
-                last + 86400,
-            )
-        )
+            (cid, cid, status, agent, 1 + (agent - 1) % 2, start, stage, lost,
+             sample["origin"], sample["origin_source"], sample["origin_evidence"],
+             sample["fields"], sample["language"], sample["intent"],
+             start, start + 60, last_in, last, last, last_in + 86400,
+             first_seq + per - 1, f"wamid.bulk.{cid}.{per - 1}", last,
+             TEXTS[(first_seq + per - 1) % len(TEXTS)], start, last)
+        )  # fmt: skip
+        analyses.append(
+            (first_seq + per - 2, f"wamid.bulk.{cid}.{per - 2}", cid, sample["intent"],
+             sample["template"], sample["result"], last_in)
+        )  # fmt: skip
+        suggestions.append(
+            (cid, f"wamid.bulk.{cid}.{per - 2}", cid, sample["template"], sample["reply"],
+             sample["language"], rng.choice(("accepted", "accepted", "edited", "rejected")),
+             agent, last_in, last)
+        )  # fmt: skip
+        if stage != "new":
+            after = stage if lost is None else f"{stage}:{lost}"
+            stages.append((cid, start + 120, "system", "stage", "new", after))
+        for kind, due in (("soft_followup", last + 86400), ("reactivation", last + 30 * 86400)):
+            state = "pending" if due > now and stage not in ("won", "lost") else "done"
+            tasks.append((cid, kind, due, state, last))
+    # Rows go in shuffled, so table pages end up about two-thirds full, as on a file
+    # that grew under live updates; a sorted bulk load packs them full, and every
+    # later growth of a row would then split a page.
+    rng.shuffle(rows)
     conn.executemany(
-        "INSERT INTO conversations (id, contact_id, status, assignee_id, stage, created_at,"
-        " first_inbound_at, last_inbound_at, last_message_id, last_message_at, last_message_text,"
-        " last_message_direction, last_seq, updated_at, window_closes_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO conversations (id, contact_id, status, assignee_id, team_id, assigned_at,"
+        " stage, lost_reason, origin, origin_source, origin_evidence, fields, language,"
+        " last_intent, first_inbound_at, first_response_at, last_inbound_at, last_outbound_at,"
+        " last_human_at, window_closes_at, last_seq, last_message_id, last_message_at,"
+        " last_message_text, created_at, updated_at, human_took_over, last_message_direction)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, 1, 'outbound')",
         rows,
     )
-    del rows
+    conn.executemany(
+        "INSERT INTO analyses (message_seq, message_id, conversation_id, engine, intent,"
+        " handoff_needed, template, result, created_at) VALUES (?,?,?,'rules',?,0,?,?,?)",
+        analyses,
+    )
+    conn.executemany(
+        "INSERT INTO suggestions (conversation_id, message_id, analysis_id, template, text,"
+        " language, state, agent_id, created_at, decided_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        suggestions,
+    )
+    conn.executemany(
+        "INSERT INTO stage_history (conversation_id, at, by, action, before, after)"
+        " VALUES (?,?,?,?,?,?)",
+        stages,
+    )
+    conn.executemany(
+        "INSERT INTO tasks (conversation_id, kind, due_at, state, created_at) VALUES (?,?,?,?,?)",
+        tasks,
+    )
+    del rows, analyses, suggestions, stages, tasks
     conn.execute("COMMIT")
 
     def message_rows():
@@ -119,9 +213,9 @@ def build(
                     "lead" if inbound else "agent",
                     "text",
                     TEXTS[seq % len(TEXTS)],
-                    base + seq,
+                    starts[cid] + j * 60,
                     "done" if inbound else None,
-                    base,
+                    starts[cid] + j * 60,
                 )
 
     # Big transactions: one per 200k rows keeps memory flat and the build fast.
@@ -210,11 +304,33 @@ class TimedAnalyzer:
             self.seconds += time.perf_counter() - started
 
 
+class RecordingConnection:
+    """Stands in for the inbox's connection and keeps every statement it runs, with
+    its parameters, so :func:`sql_replay` can time the SQL alone."""
+
+    def __init__(self, conn: sqlite3.Connection, log: list) -> None:
+        self._conn = conn
+        self._log = log
+
+    def execute(self, sql: str, params=()):
+        self._log.append((sql, params))
+        return self._conn.execute(sql, params)
+
+    def __getattr__(self, name: str):
+        return getattr(self._conn, name)
+
+
 def ingest(
-    path: Path, n: int, conversations: int, engine: str, new_share: float
+    path: Path,
+    n: int,
+    conversations: int,
+    engine: str,
+    new_share: float,
+    record: list | None = None,
 ) -> tuple[float, str, int, float, float]:
     """Ingest ``n`` messages one at a time through the library. Returns the rate,
-    the analyser's label, the suggestions made and the seconds spent analysing."""
+    the analyser's label, the suggestions made and the seconds spent analysing.
+    With ``record``, every statement the inbox runs is appended to it."""
     inner, label = make_analyzer(engine)
     analyzer = TimedAnalyzer(inner)
     clock = ManualClock(T0)
@@ -225,6 +341,8 @@ def ingest(
         config=InboxConfig(default_max_open=MAX_OPEN, reassign_after_minutes=None),
     )
     inbox.start_checkpointer()  # as a service would: no checkpoint fsync on the ingest path
+    if record is not None:
+        inbox.conn = RecordingConnection(inbox.conn, record)
     rng = random.Random(2)
     items = []
     for i in range(n):
@@ -252,6 +370,32 @@ def ingest(
     if analysed != n:
         print(f"  ! only {analysed}/{n} messages were analysed")
     return n / elapsed, label, suggested, analyzer.seconds, n / cpu
+
+
+def sql_replay(path: Path, log: list, n: int) -> float:
+    """Run the recorded statements of ``n`` ingests again, in order, on a copy of
+    the database as it was before them: the cost of the SQL alone (statements,
+    commits, checkpoints), without Python, analysis or models. Returns us/message."""
+    db = open_db(path)
+    conn = db.conn
+    conn.execute("PRAGMA wal_autocheckpoint = 100000")
+    checkpointer = Checkpointer(path).start()
+    started = time.perf_counter()
+    for sql, params in log:
+        cursor = conn.execute(sql, params)
+        if sql.startswith("SELECT") or "RETURNING" in sql:
+            cursor.fetchall()
+    elapsed = time.perf_counter() - started
+    checkpointer.stop()
+    db.close()
+    return elapsed / n * 1e6
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a closed database file (its WAL already folded in)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(source, target)
 
 
 def inbox_list(path: Path, queries: int, agents: int) -> dict[str, list[float]]:
@@ -300,6 +444,12 @@ def main() -> None:
     )
     parser.add_argument("--engine", choices=["rules", "keywords"], default="rules")
     parser.add_argument(
+        "--sql-breakdown",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the inbox's SQL alone (ingests again on two copies of the file)",
+    )
+    parser.add_argument(
         "--db", type=Path, default=None, help="database file (default: a temp file)"
     )
     args = parser.parse_args()
@@ -324,6 +474,11 @@ def main() -> None:
         f"raw floor (insert message + update conversation, 1 tx each): {floor:,.0f} msg/s"
         f" wall, {floor_cpu:,.0f} msg/s per CPU-second"
     )
+    copies = []
+    if args.sql_breakdown:  # the database as it is before the ingest, twice
+        copies = [path.with_name(f"{path.stem}.before{i}.db") for i in (1, 2)]
+        for copy in copies:
+            copy_database(path, copy)
     rate, label, suggested, analysing, rate_cpu = ingest(
         path, args.ingest, args.conversations, args.engine, args.new_share
     )
@@ -339,6 +494,18 @@ def main() -> None:
         f" + {per_msg - in_analysis:.0f} us in the inbox"
         f" (the inbox alone would do {1e6 / (per_msg - in_analysis):,.0f} msg/s)"
     )
+    if copies:
+        log: list = []
+        ingest(copies[0], args.ingest, args.conversations, args.engine, args.new_share, log)
+        sql_us = sql_replay(copies[1], log, args.ingest)
+        for copy in copies:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        print(
+            f"  the inbox's SQL alone ({len(log) / args.ingest:.1f} statements per message,"
+            f" replayed on a copy without Python): {sql_us:.0f} us per message;"
+            f" the rest of the inbox (Python, models, JSON) {per_msg - in_analysis - sql_us:.0f} us"
+        )
     print(
         f"ratio library / raw floor: {rate / floor:.3f} wall, {rate_cpu / floor_cpu:.3f} CPU"
         f"  (floor is {floor / rate:.1f}x faster)"

@@ -641,6 +641,11 @@ class IngestMixin(InboxStore):
                 guard = _SNAPSHOT_GUARD
                 guard_params = [conv[k] for k in _SNAPSHOT_KEYS] + [conv["opted_out"]]
             sets, params, stored = self._conversation_update(cid, ts, analysis, intent, now, conv)
+            # The automatic new -> qualified move rides on the same UPDATE (the guard
+            # holds the stage it was decided on).
+            qualified = self._qualifies(conv["stage"], set(stored))  # type: ignore[attr-defined]
+            if qualified:
+                sets.append("stage = 'qualified'")
             cur = conn.execute(
                 f"UPDATE conversations SET {', '.join(sets)} WHERE id = ?{guard}",
                 (*params, cid, *guard_params),
@@ -681,7 +686,10 @@ class IngestMixin(InboxStore):
         if latest and intent == Intent.OPT_OUT.value:
             self._mark_opted_out(conv["contact_id"], True, "lead")
             opted_out = True
-        stage = self._auto_qualify(cid, conv["stage"], set(stored))  # type: ignore[attr-defined]
+        stage = conv["stage"]
+        if qualified:
+            self._record_auto_qualified(cid, now)  # type: ignore[attr-defined]
+            stage = Stage.QUALIFIED.value
         suggestion_id = None
         allowed = reply is not None and (
             not opted_out or reply.template.value == "opt_out_confirmation"

@@ -35,6 +35,20 @@ class PipelineMixin(InboxStore):
             "UPDATE conversations SET stage = ?, lost_reason = ?, updated_at = ? WHERE id = ?",
             (stage.value, lost_reason.value if lost_reason else None, now, conversation_id),
         )
+        self._record_stage(conversation_id, before, stage, lost_reason, by, note, now)
+
+    def _record_stage(
+        self,
+        conversation_id: int,
+        before: str,
+        stage: Stage,
+        lost_reason: LostReason | None,
+        by: str,
+        note: str | None,
+        now: float,
+    ) -> None:
+        """Keep a stage move, already written on the conversation, in the stage
+        history and the audit log (inside a tx)."""
         after = stage.value if lost_reason is None else f"{stage.value}:{lost_reason.value}"
         self._history("stage_history", conversation_id, by, "stage", before, after, note, now)
         self._audit(by, "stage", "conversation", conversation_id, before=before, after=after)
@@ -78,20 +92,24 @@ class PipelineMixin(InboxStore):
                     )
         return self.conversation(conversation_id)
 
-    def _auto_qualify(self, conversation_id: int, stage: str, known: set[str]) -> str:
-        """Move ``new`` to ``qualified`` when the profile's rule holds; inside a tx."""
-        required = self.profile.qualification.qualified_when
-        if stage == Stage.NEW.value and is_qualified(known, required):
-            self._set_stage(
-                conversation_id,
-                stage,
-                Stage.QUALIFIED,
-                None,
-                "system",
-                f"known: {', '.join(required)}",
-            )
-            return Stage.QUALIFIED.value
-        return stage
+    def _qualifies(self, stage: str, known: set[str]) -> bool:
+        """True when a ``new`` lead now meets the profile's qualification rule."""
+        return stage == Stage.NEW.value and is_qualified(
+            known, self.profile.qualification.qualified_when
+        )
+
+    def _record_auto_qualified(self, conversation_id: int, now: float) -> None:
+        """Record the automatic ``new`` -> ``qualified`` move the caller just wrote."""
+        required = ", ".join(self.profile.qualification.qualified_when)
+        self._record_stage(
+            conversation_id,
+            Stage.NEW.value,
+            Stage.QUALIFIED,
+            None,
+            "system",
+            f"known: {required}",
+            now,
+        )
 
     def close_conversation(
         self, conversation_id: int, *, agent_id: int | None = None
