@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +52,41 @@ def test_file_database_is_wal_and_migrated_once(tmp_path):
     db.close()
     again = open_db(path)  # reopening applies nothing new
     assert [m.name for m in migrations.applied(again)] == applied
+
+
+_OPEN_WHEN_TOLD = """
+import sys, time
+from pathlib import Path
+from copilot.inbox.db import open_db
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.002)
+open_db(sys.argv[1]).close()
+"""
+
+
+def test_processes_opening_a_new_file_at_once_all_get_it_migrated_once(tmp_path):
+    # The service's workers start together on a file that does not exist yet.
+    path, go = tmp_path / "inbox.db", tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_WHEN_TOLD, str(path), str(go)],
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        for _ in range(6)
+    ]
+    time.sleep(1.5)  # let every process import and wait at the line
+    go.touch()
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors
+    db = open_db(path)
+    assert [m.name for m in migrations.applied(db)] == [
+        "m001_initial",
+        "m002_edits",
+        "m003_corrections",
+    ]
 
 
 def test_inbox_list_query_uses_its_index(inbox):

@@ -396,12 +396,29 @@ def open_db(
         # Read pages through a memory map: fewer syscalls on a database bigger than the cache.
         db.execute("PRAGMA mmap_size = 268435456")
         if migrations.pending(db):
-            # Two processes opening a new file at once: serialise the migration.
-            conn.execute("PRAGMA busy_timeout = 30000")
-            migrations.apply(db)
+            _migrate(db)
     except sqlite3.DatabaseError as exc:
         raise InboxDatabaseError(f"{label}: cannot open the database: {exc}") from exc
     return db
+
+
+def _migrate(db: Database) -> None:
+    """Apply the pending migrations under the write lock, taken before anything
+    is read: several processes opening a new file at once (the service's workers)
+    queue here, and the ones after the first find nothing left to do. (Reading
+    first and writing after fails at once in WAL mode when another process wrote
+    in between, whatever the busy timeout.)"""
+    conn = db.conn
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if migrations.pending(db):
+            migrations.apply(db)  # each migration nests as a savepoint
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def check_integrity(db: Database) -> list[str]:
