@@ -19,6 +19,7 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -341,6 +342,8 @@ def ingest(
         config=InboxConfig(default_max_open=MAX_OPEN, reassign_after_minutes=None),
     )
     inbox.start_checkpointer()  # as a service would: no checkpoint fsync on the ingest path
+    gc.collect()
+    gc.freeze()  # as the service does at start-up (copilot/service/app.py)
     if record is not None:
         inbox.conn = RecordingConnection(inbox.conn, record)
     rng = random.Random(2)

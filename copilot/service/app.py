@@ -6,6 +6,7 @@ web pages (``copilot.web``) are mounted at ``/`` when that package is present.
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -61,6 +62,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handlers = [*API_HANDLERS, *web.pop("route_handlers", [])]
 
     def start(app: Litestar) -> None:
+        # What is loaded by now (profile, lexicons, the intent model, templates) lives
+        # as long as the process: keep it out of every pass of the cyclic collector,
+        # which otherwise walks it again and again while messages are analysed.
+        gc.collect()
+        gc.freeze()
         if settings.background:
             state.start_runner()
 
