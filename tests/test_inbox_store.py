@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from copilot.inbox import (
     Inbox,
@@ -20,6 +21,7 @@ from copilot.inbox import (
     open_db,
 )
 from copilot.inbox.db import migrations
+from copilot.inbox.store import LATEST_ANALYSIS_SQL
 from copilot.inbox.testing import KeywordAnalyzer
 from copilot.models import Contact, Message, Referral
 from copilot.taxonomy import Author, DeliveryStatus, Direction, Stage
@@ -47,7 +49,7 @@ def test_file_database_is_wal_and_migrated_once(tmp_path):
     db = open_db(path)
     assert db.journal_mode == "wal"
     applied = [m.name for m in migrations.applied(db)]
-    assert applied == ["m001_initial", "m002_edits", "m003_corrections"]
+    assert applied == ["m001_initial", "m002_edits", "m003_corrections", "m004_tag_names"]
     assert "idx_conversations_queue" in {i.name for i in db["conversations"].indexes}
     db.close()
     again = open_db(path)  # reopening applies nothing new
@@ -86,7 +88,32 @@ def test_processes_opening_a_new_file_at_once_all_get_it_migrated_once(tmp_path)
         "m001_initial",
         "m002_edits",
         "m003_corrections",
+        "m004_tag_names",
     ]
+
+
+def test_tags_in_use_follow_set_tags(inbox, friday_noon):
+    a = inbox.ingest(LAURA, msg("t1", "hola", friday_noon)).conversation_id
+    b = inbox.ingest(Contact(wa_id="573009998877"), msg("t2", "hola", friday_noon)).conversation_id
+    inbox.set_tags(a, ["vip", "sofá"])
+    inbox.set_tags(b, ["vip"])
+    assert inbox.tags_in_use() == ["sofá", "vip"]
+    inbox.set_tags(a, remove=["vip", "sofá"])
+    assert inbox.tags_in_use() == ["vip"]  # b still carries it
+    inbox.set_tags(b, remove=["vip"])
+    assert inbox.tags_in_use() == []
+
+
+def test_tag_names_migration_collects_the_tags_already_used(tmp_path):
+    path = tmp_path / "old.db"
+    db = Database(path)
+    migrations.apply(db, stop_before="m004_tag_names")
+    db["contacts"].insert({"id": 1, "wa_id": "57300"})
+    db["conversations"].insert(
+        {"contact_id": 1, "status": "open", "stage": "new", "tags": '["b", "a", "b"]'}
+    )
+    db.close()
+    assert open_db(path).execute("SELECT name FROM tag_names").fetchall() == [("a",), ("b",)]
 
 
 def test_inbox_list_query_uses_its_index(inbox):
@@ -162,6 +189,12 @@ def test_unknown_contact_is_created_and_one_conversation_per_lead(inbox, friday_
     # The phone turns up later for the user-id contact: same lead, same conversation.
     d = inbox.ingest(Contact(wa_id="5491100", user_id="CO.123456"), msg("w4", "x", friday_noon))
     assert d.conversation_id == c.conversation_id
+    # Looked up by either key.
+    assert inbox.conversation_for_contact(LAURA.wa_id).id == a.conversation_id
+    assert inbox.conversation_for_contact(user_id="CO.123456").id == c.conversation_id
+    assert inbox.conversation_for_contact("5491100", "CO.nobody").id == c.conversation_id
+    assert inbox.conversation_for_contact("000", "CO.nobody") is None
+    assert inbox.conversation_for_contact() is None
 
 
 def test_contact_without_any_id_is_refused(inbox, friday_noon):
@@ -355,6 +388,15 @@ def test_copilot_sees_the_recent_messages_with_or_without_the_cache(
     assert [(m.id, m.direction.value, m.text) for m in rebuilt.messages] == [
         tuple(x) for x in analyzer.seen[3]
     ]
+
+
+def test_latest_analysis_reads_through_indexes_not_the_whole_table(inbox):
+    plan = " | ".join(
+        row[3] for row in inbox.conn.execute("EXPLAIN QUERY PLAN " + LATEST_ANALYSIS_SQL, (1,))
+    )
+    assert "SEARCH m USING COVERING INDEX idx_messages_conversation_id_ts" in plan
+    assert "SEARCH a USING INDEX idx_analyses_message_seq" in plan
+    assert "SCAN" not in plan
 
 
 def test_latest_analysis_is_the_newest_one_of_the_conversation(inbox, clock):

@@ -303,6 +303,19 @@ def m003_corrections(db: Database) -> None:
     db["corrections"].create_index(["message_id"])
 
 
+@migrations()
+def m004_tag_names(db: Database) -> None:
+    """The tags in use, one row each, so the web inbox's tag filter reads a small
+    table instead of every conversation's JSON."""
+    db.execute("CREATE TABLE tag_names (name TEXT PRIMARY KEY) WITHOUT ROWID")
+    db.execute(
+        "INSERT OR IGNORE INTO tag_names (name) SELECT DISTINCT j.value"
+        " FROM conversations c, json_each(c.tags) j"
+        " WHERE c.tags IS NOT NULL AND c.tags != '[]' AND json_valid(c.tags)"
+        " AND j.type = 'text'"
+    )
+
+
 #: Files whose header this process already checked (see ``_check_file``).
 _HEADER_CHECKED: set[str] = set()
 

@@ -183,22 +183,17 @@ def list_rows(
 def view_counts(inbox: Inbox, principal: Principal) -> dict[str, int]:
     """Open conversations in "mine" and "unassigned" (the tab badges)."""
     access, params = _access_sql(principal)
-    row = inbox.conn.execute(
-        "SELECT SUM(c.assignee_id = ?), SUM(c.assignee_id IS NULL)"
-        f"{_FROM} WHERE c.status = 'open' AND {access}",
-        (principal.agent_id, *params),
-    ).fetchone()
-    return {"mine": row[0] or 0, "unassigned": row[1] or 0}
-
-
-def all_tags(inbox: Inbox, limit: int = 200) -> list[str]:
-    """The tags in use (for the filter's choices)."""
-    rows = inbox.conn.execute(
-        "SELECT DISTINCT j.value FROM conversations c, json_each(COALESCE(c.tags, '[]')) j"
-        " WHERE c.tags != '[]' ORDER BY j.value LIMIT ?",
-        (limit,),
-    ).fetchall()
-    return [r[0] for r in rows if isinstance(r[0], str)]
+    # Two counts that each read one index (the agent's list, the unassigned
+    # queue) instead of one pass over every open conversation.
+    mine = inbox.conn.execute(
+        "SELECT COUNT(*) FROM conversations WHERE assignee_id = ? AND status = 'open'",
+        (principal.agent_id,),
+    ).fetchone()[0]
+    unassigned = inbox.conn.execute(
+        f"SELECT COUNT(*){_FROM} WHERE c.assignee_id IS NULL AND c.status = 'open' AND {access}",
+        params,
+    ).fetchone()[0]
+    return {"mine": mine, "unassigned": unassigned}
 
 
 def conversation_team(inbox: Inbox, conversation_id: int) -> tuple[int | None, str | None]:

@@ -37,7 +37,6 @@ from copilot.web.i18n import LANGUAGE_NAMES, LANGUAGES, label, negotiate, transl
 from copilot.web.queries import (
     VIEWS,
     ListQuery,
-    all_tags,
     check_access,
     list_rows,
     live_state,
@@ -309,7 +308,7 @@ def inbox_list(request: Request) -> Response:
     context.update(
         counts=view_counts(inbox, principal),
         views=[v for v in VIEWS if v != "all" or principal.is_admin],
-        tags=all_tags(inbox),
+        tags=inbox.tags_in_use(),
         stages=[s.value for s in Stage],
         origins=[o.value for o in Origin],
     )
