@@ -95,6 +95,45 @@ def _phrases_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(f"(?<= )(?:{alternatives})(?= )") if phrases else re.compile(r"(?!)")
 
 
+_CueIndex = dict[str, tuple[tuple[str, tuple[str, ...]], ...]]
+
+
+@cache
+def _cue_index() -> _CueIndex:
+    """Every cue phrase :func:`_topics` reads, by its first word, as ``(list, the words
+    after the first)``; the lists are the topics, ``not_facts``, ``payment_verbs`` and
+    ``family`` (any payment family).
+
+    A phrase is found in a padded text (" w1 w2 ... ") exactly when its words are
+    consecutive words of the text: what " phrase " in the padded text means."""
+    data = _data()
+    cues = data["cues"]
+    lists = [
+        ("not_facts", cues["not_facts"]),
+        *((topic, cues[topic]) for topic in TOPICS),
+        ("payment_verbs", cues["payment_verbs"]),
+        *(("family", aliases) for aliases in data["payment_families"].values()),
+    ]
+    index: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for name, phrases in lists:
+        for phrase in phrases:
+            if not phrase.strip():
+                raise ValueError(f"replies.toml: an empty cue phrase in {name!r}")
+            first, *rest = phrase.split(" ")
+            index.setdefault(first, []).append((name, tuple(rest)))
+    return {first: tuple(entries) for first, entries in index.items()}
+
+
+def _cue_lists(tokens: list[str], index: _CueIndex) -> set[str]:
+    """The cue lists of ``index`` with a phrase found in ``tokens``."""
+    found: set[str] = set()
+    for i, token in enumerate(tokens):
+        for name, rest in index.get(token, ()):
+            if name not in found and (not rest or tuple(tokens[i + 1 : i + 1 + len(rest)]) == rest):
+                found.add(name)
+    return found
+
+
 def topics(text: str) -> set[str]:
     """Which fact topics a line asks about (by the cues in ``replies.toml``)."""
     return set(_topics(text))
@@ -104,17 +143,14 @@ def topics(text: str) -> set[str]:
 def _topics(text: str) -> frozenset[str]:
     # Cached by text: the same lines are asked about again on every re-analysis.
     padded = _phrase_text(text)
-    cues = _data()["cues"]
-    if _has_any(padded, cues["not_facts"]):
+    # One pass over the words finds every cue list at once (see _cue_index).
+    lists = _cue_lists(padded.split(), _cue_index())
+    if "not_facts" in lists:
         return frozenset()
-    found = {topic for topic in TOPICS if _has_any(padded, cues[topic])}
+    found = {topic for topic in TOPICS if topic in lists}
     # A named payment method is a payment question with a verb ("aceptan nequi")
     # or a question mark ("¿con nequi?"); "do you accept returns?" names none.
-    if (
-        "payment" not in found
-        and _named_payment_families(padded)
-        and ("?" in text or _has_any(padded, cues["payment_verbs"]))
-    ):
+    if "payment" not in found and "family" in lists and ("?" in text or "payment_verbs" in lists):
         found.add("payment")
     return frozenset(found)
 
@@ -176,6 +212,13 @@ def _join(items: list[str], language: Language) -> str:
 def hours_phrase(profile: BusinessProfile, language: Language) -> str:
     """Opening hours in words. The profile's ``hours_text`` when the lead speaks the
     profile's language, else built from ``business_hours`` in the lead's language."""
+    return _hours_phrase(ProfileKey(profile), language)
+
+
+@lru_cache(maxsize=256)
+def _hours_phrase(key: ProfileKey, language: Language) -> str:
+    # Cached per profile and language: it reads nothing else.
+    profile = key.profile
     if profile.facts.hours_text and language == profile.default_language:
         return profile.facts.hours_text
     words_ = wording(language)
@@ -249,7 +292,13 @@ def _stem(token: str) -> str:
 
 
 def _item_head(item: PriceItem) -> str | None:
-    for token in words(normalize(item.item)):
+    return _head_of(item.item)
+
+
+@lru_cache(maxsize=1024)
+def _head_of(name: str) -> str | None:
+    # Cached by the item's name: the price list is read for every price question.
+    for token in words(normalize(name)):
         if len(token) >= 3 and not token.isdigit():
             return _stem(token)
     return None
@@ -288,11 +337,11 @@ def _price_line(item: PriceItem, profile: BusinessProfile, language: Language) -
 
 
 def _answer_prices(
-    text: str, profile: BusinessProfile, language: Language, fields: QualificationFields | None
+    text: str, profile: BusinessProfile, language: Language, need: str | None
 ) -> str | None:
     items = _matching_items(text, profile)
-    if not items and fields and fields.need and isinstance(fields.need.value, str):
-        items = _matching_items(fields.need.value, profile)
+    if not items and need is not None:
+        items = _matching_items(need, profile)
     if not items and _asks_price_list(text):
         items = list(profile.facts.price_list)  # "lista de precios": the whole list
     if not items:
@@ -336,9 +385,7 @@ def _answer_payment(text: str, profile: BusinessProfile, language: Language) -> 
 
 def _asked_place(tokens: list[str]) -> str | None:
     """A place named after a preposition that follows a delivery cue ("envían a medellin")."""
-    cues = _data()["cues"]
-    cue_words = {w for cue in cues["delivery"] for w in cue.split()} - _PREPOSITIONS
-    skip = set(cues["not_places"]) | cue_words
+    cue_words, skip = _place_words()
     start = next((i for i, t in enumerate(tokens) if t in cue_words), None)
     if start is None:
         return None
@@ -354,12 +401,23 @@ def _asked_place(tokens: list[str]) -> str | None:
     return None
 
 
+@cache
+def _place_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The words of the delivery cues (prepositions aside), and the words that are
+    never a place; built once from the cached wording data."""
+    cues = _data()["cues"]
+    cue_words = frozenset({w for cue in cues["delivery"] for w in cue.split()} - _PREPOSITIONS)
+    return cue_words, frozenset(cues["not_places"]) | cue_words
+
+
+@lru_cache(maxsize=1024)
 def _words_of(text: str) -> str:
+    # Cached: the delivery areas and the lead's city are compared on every delivery question.
     return " ".join(words(normalize(text)))
 
 
 def _answer_delivery(
-    text: str, profile: BusinessProfile, language: Language, fields: QualificationFields | None
+    text: str, profile: BusinessProfile, language: Language, city: str | None
 ) -> str | None:
     facts = profile.facts
     if not facts.delivery_areas:
@@ -370,8 +428,7 @@ def _answer_delivery(
     if not covered:
         if _asked_place(padded.split()):
             return None  # a place the delivery list does not name: never promise it
-        city = fields.city.value if fields and fields.city else None
-        if isinstance(city, str) and _words_of(city):
+        if city is not None and _words_of(city):
             # The lead's city is known: the answer is about it, covered or not.
             covered = [a for a in facts.delivery_areas if _words_of(a) == _words_of(city)]
             if not covered:
@@ -410,6 +467,25 @@ def _answer_catalog(profile: BusinessProfile, language: Language) -> str | None:
     return render(wording(language)["answer"]["catalog"], {"catalog": catalog})
 
 
+class ProfileKey:
+    """A profile as part of a cache key: equal only to the very same profile object.
+
+    Profiles are unhashable pydantic models. The key holds its profile, so while an
+    entry lives the profile's ``id`` cannot be reused by another one; a profile is
+    treated as read-only once it analyses (edits make a new one, ``model_copy``)."""
+
+    __slots__ = ("profile",)
+
+    def __init__(self, profile: BusinessProfile) -> None:
+        self.profile = profile
+
+    def __hash__(self) -> int:
+        return id(self.profile)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ProfileKey) and other.profile is self.profile
+
+
 def answer_question(
     text: str | None,
     profile: BusinessProfile,
@@ -426,9 +502,36 @@ def answer_question(
     """
     if not text or not text.strip() or (intent is not None and intent in NOT_FACT_INTENTS):
         return None
-    asked = topics(text)
+    asked = _topics(text)
     if not asked:
         return None
+    # Of the fields, only the need (prices) and the city (delivery) are read.
+    need = None
+    if "prices" in asked and fields and fields.need and isinstance(fields.need.value, str):
+        need = fields.need.value
+    city = None
+    if "delivery" in asked and fields and fields.city and isinstance(fields.city.value, str):
+        city = fields.city.value
+    return _cached_answer(text, ProfileKey(profile), language, need, city)
+
+
+@lru_cache(maxsize=4096)
+def _cached_answer(
+    text: str, key: ProfileKey, language: Language, need: str | None, city: str | None
+) -> str | None:
+    # Cached on everything the answer reads: the same questions come back on every
+    # re-analysis of a conversation and across leads.
+    return _answer(text, _topics(text), key.profile, language, need, city)
+
+
+def _answer(
+    text: str,
+    asked: frozenset[str],
+    profile: BusinessProfile,
+    language: Language,
+    need: str | None,
+    city: str | None,
+) -> str | None:
     parts: list[str | None] = []
     for topic in TOPICS:  # a stable order: hours, address, prices, payment, delivery, catalog
         if topic not in asked:
@@ -438,11 +541,11 @@ def answer_question(
         elif topic == "address":
             parts.append(_answer_address(profile, language))
         elif topic == "prices":
-            parts.append(_answer_prices(text, profile, language, fields))
+            parts.append(_answer_prices(text, profile, language, need))
         elif topic == "payment":
             parts.append(_answer_payment(text, profile, language))
         elif topic == "delivery":
-            parts.append(_answer_delivery(text, profile, language, fields))
+            parts.append(_answer_delivery(text, profile, language, city))
         else:
             parts.append(_answer_catalog(profile, language))
     if any(part is None for part in parts):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from copilot.engines.rules.normalize import normalize
@@ -42,6 +42,15 @@ def next_question(
     in them is skipped while another missing field remains (asking twice in a
     row reads like a form). ``""`` when nothing is missing.
     """
+    return _next_question(tuple(missing), language, tuple(recently_asked))
+
+
+@lru_cache(maxsize=2048)
+def _next_question(
+    missing: tuple[str, ...], language: Language, recently_asked: tuple[str, ...]
+) -> str:
+    # Cached: the same missing fields and the same recent messages of ours come back
+    # on every analysis until the lead or we write something new.
     asked = [normalize(text) for text in recently_asked if text]
     candidates = [f for f in missing if question_for(f, language)]
     for field in candidates:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 
 _VARIABLE = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _SPACES = re.compile(r"[ \t]{2,}")
@@ -31,17 +32,33 @@ def render(template: str, values: Mapping[str, str], *, tidy: bool = True) -> st
     around empty values are cleaned ("Hola ." -> "Hola.").
     """
 
+    names = _variables_in(template)
+    # Only the values the template uses matter: cached on them, since the same
+    # replies are rendered again and again.
+    used = tuple(values.get(name, "") for name in names)
+    try:
+        return _render(template, used, tidy)
+    except TypeError:  # an unhashable value: render it uncached
+        return _render.__wrapped__(template, used, tidy)
+
+
+@lru_cache(maxsize=4096)
+def _render(template: str, used: tuple[str, ...], tidy: bool) -> str:
+    values = dict(zip(_variables_in(template), used, strict=True))
+
     def fill(match: re.Match[str]) -> str:
         # A function replacement is inserted verbatim: no backslash or group
         # processing, and the result is never scanned again.
-        return values.get(match.group(1), "")
+        return values[match.group(1)]
 
     text = _VARIABLE.sub(fill, template)
     return tidy_text(text) if tidy else text
 
 
+@lru_cache(maxsize=4096)
 def tidy_text(text: str) -> str:
     """Collapse doubled spaces and fix punctuation left by empty variables."""
+    # Cached: the same replies are rendered again and again (a pure function of a str).
     text = _EMPTY_PARENS.sub("", text)
     text = _SPACES.sub(" ", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
@@ -51,7 +68,13 @@ def tidy_text(text: str) -> str:
 
 def variables_in(template: str) -> list[str]:
     """Names of the ``{variables}`` a template uses, in order, without repeats."""
-    return list(dict.fromkeys(_VARIABLE.findall(template)))
+    return list(_variables_in(template))
+
+
+@lru_cache(maxsize=1024)
+def _variables_in(template: str) -> tuple[str, ...]:
+    # A tuple, so no caller can alter the cached names.
+    return tuple(dict.fromkeys(_VARIABLE.findall(template)))
 
 
 def clean_value(value: str | None, max_chars: int = MAX_VALUE_CHARS) -> str:
@@ -64,9 +87,22 @@ def clean_value(value: str | None, max_chars: int = MAX_VALUE_CHARS) -> str:
     """
     if not value:
         return ""
+    value = str(value)
+    if len(value) > _CACHED_CHARS:  # a long paste: not worth keeping around
+        return _clean_value.__wrapped__(value, max_chars)
+    return _clean_value(value, max_chars)
+
+
+#: Longest value whose cleaning is cached.
+_CACHED_CHARS = 1000
+
+
+@lru_cache(maxsize=4096)
+def _clean_value(value: str, max_chars: int) -> str:
+    # Cached: names, needs and the profile's values come back on every reply.
     kept = [
         " " if ch.isspace() else ch
-        for ch in str(value)
+        for ch in value
         if ch.isspace() or unicodedata.category(ch) not in {"Cc", "Cf", "Co", "Cs", "Cn"}
     ]
     text = " ".join("".join(kept).split())
@@ -88,7 +124,11 @@ def clean_name(value: str | None) -> str:
     addresses and links are not names; at most three words and
     :data:`MAX_NAME_CHARS` characters are kept.
     """
-    text = clean_value(value, max_chars=200)
+    return _clean_name(clean_value(value, max_chars=200))
+
+
+@lru_cache(maxsize=4096)
+def _clean_name(text: str) -> str:
     text = "".join(ch for ch in text if unicodedata.category(ch) not in {"So", "Sk", "Sm"})
     text = " ".join(text.split()[:3])
     if not text or _NOT_A_NAME.search(text) or not any(ch.isalpha() for ch in text):

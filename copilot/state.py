@@ -22,18 +22,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from copilot.models import Conversation, ConversationState, Message, QualificationFields
+from copilot.models import Conversation, ConversationState, QualificationFields
 from copilot.profile import BusinessProfile
-from copilot.taxonomy import DeliveryStatus, MessageType
+from copilot.taxonomy import DeliveryStatus, Direction, MessageType
 
 #: The WhatsApp customer-service window.
 WINDOW_HOURS = 24.0
 
-
-def _counts(message: Message) -> bool:
-    if message.type is MessageType.SYSTEM:
-        return False
-    return message.is_inbound or message.status is not DeliveryStatus.FAILED
+_SYSTEM, _INBOUND, _FAILED = MessageType.SYSTEM, Direction.INBOUND, DeliveryStatus.FAILED
 
 
 def _hours(now: datetime, then: datetime) -> float:
@@ -47,10 +43,24 @@ def conversation_state(
     now: datetime,
 ) -> ConversationState:
     """Clock and history facts of ``conversation`` as of ``now`` (see the module doc)."""
-    # Stable sort: the inbox may append out of order; equal times keep their order.
-    messages = sorted((m for m in conversation.messages if _counts(m)), key=lambda m: m.timestamp)
-    inbound = [m for m in messages if m.is_inbound]
-    outbound = [m for m in messages if not m.is_inbound]
+    # System messages and failed sends do not count (see the module doc). One pass,
+    # the attributes read directly: this runs on every analysis.
+    messages = []
+    ordered = True
+    previous = None
+    for m in conversation.messages:
+        if m.type is _SYSTEM or (m.direction is not _INBOUND and m.status is _FAILED):
+            continue
+        moment = m.timestamp
+        if previous is not None and previous > moment:
+            ordered = False
+        previous = moment
+        messages.append(m)
+    if not ordered:
+        # Stable sort: the inbox may append out of order; equal times keep their order.
+        messages.sort(key=lambda m: m.timestamp)
+    inbound = [m for m in messages if m.direction is _INBOUND]
+    outbound = [m for m in messages if m.direction is not _INBOUND]
     hours_in = _hours(now, inbound[-1].timestamp) if inbound else None
     hours_out = _hours(now, outbound[-1].timestamp) if outbound else None
 
@@ -61,7 +71,8 @@ def conversation_state(
         if not answered:
             waiting = round(_hours(now, first) * 60, 2)
 
-    known = set(fields.known())
+    # The fields' own values (``QualificationFields.known`` without pydantic's iterator).
+    values = fields.__dict__
     return ConversationState(
         stage=conversation.stage,
         lost_reason=conversation.lost_reason,
@@ -70,14 +81,14 @@ def conversation_state(
         last_message_from=None
         if not messages
         else "lead"
-        if messages[-1].is_inbound
+        if messages[-1].direction is _INBOUND
         else "business",
         inbound_count=len(inbound),
         outbound_count=len(outbound),
         within_business_hours=profile.is_open(now),
         minutes_waiting_for_first_reply=waiting,
         opted_out=conversation.opted_out,
-        missing_fields=[f for f in profile.qualification.ask_for if f not in known],
+        missing_fields=[f for f in profile.qualification.ask_for if values.get(f) is None],
         assigned_human_took_over=conversation.human_took_over,
         window_open=hours_in is not None and hours_in < WINDOW_HOURS,
     )

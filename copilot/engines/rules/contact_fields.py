@@ -478,6 +478,8 @@ def find_cities(text: str) -> list[Found]:
     and a negated one ("no Bogotá") is left out."""
     lex = lexicon()
     folded = fold(text)
+    if lex.city_first_words.isdisjoint(_WORD.findall(folded)):
+        return []  # no word can start a city name (most lines): skip the walk below
     out: list[Found] = []
     words = list(_WORD.finditer(folded))
     taken_until = -1

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
@@ -36,7 +36,7 @@ from copilot.engines.rules.normalize import fold
 from copilot.engines.rules.timeline import find_timeline
 from copilot.models import Budget, Conversation, FieldValue, QualificationFields, Timeline
 from copilot.profile import BusinessProfile
-from copilot.taxonomy import Language, NextStep, TimelineBucket
+from copilot.taxonomy import Direction, Language, NextStep, TimelineBucket
 
 #: How many lead messages after a business message still read it as their context.
 CONTEXT_REACH = 2
@@ -117,6 +117,31 @@ class MessageFields:
     city: Found | None = None
     #: Country cues (cities, dialect), for currencies.
     countries: tuple[str, ...] = ()
+    #: ``(field, value, confidence)`` of the contact fields found, for the merge.
+    contacts: tuple[tuple[str, str, float], ...] = field(default=(), init=False, compare=False)
+    #: Nothing found at all: the merge skips the message.
+    blank: bool = field(default=True, init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Worked out once per reading (readings are cached), not on every merge.
+        contacts = tuple(
+            (key, found.value, found.confidence)
+            for key in ("name", "email", "phone", "company", "city")
+            if (found := getattr(self, key))
+        )
+        object.__setattr__(self, "contacts", contacts)
+        blank = not (
+            contacts
+            or self.countries
+            or self.need
+            or self.question
+            or self.pain
+            or self.prior_solution
+            or self.next_step
+            or self.timeline
+            or self.budget
+        )
+        object.__setattr__(self, "blank", blank)
 
 
 # --- phrases ----------------------------------------------------------------------
@@ -427,7 +452,13 @@ def _asks(context: str) -> _Asks:
     )
 
 
-@lru_cache(maxsize=4096)
+#: Lead messages whose readings are kept (about 1.4 KB each): room for the recent
+#: lines of a few thousand active conversations, so that a re-analysis reads only
+#: the new message instead of the whole history again.
+MESSAGE_CACHE = 16384
+
+
+@lru_cache(maxsize=MESSAGE_CACHE)
 def message_fields(
     text: str,
     local_date: date,
@@ -573,29 +604,20 @@ def _conversation_country(city: str | None, cues: list[tuple[str, ...]]) -> str 
     return found.most_common(1)[0][0] if found else None
 
 
-def _value(value: object, message_id: str, confidence: float) -> FieldValue:
-    if isinstance(value, Timeline | Budget):
-        # Already validated models: pydantic's union validation of them would cost
-        # more than reading a cached message, so they are set as they are.
-        return FieldValue.model_construct(value=value, message_id=message_id, confidence=confidence)
-    return FieldValue(value=value, message_id=message_id, confidence=confidence)
-
-
 def extract_fields(
     conversation: Conversation, profile: BusinessProfile, language: Language
 ) -> QualificationFields:
     """Fields from the lead's messages, later values winning (corrections)."""
     lang = _language_code(language)
     tz = profile.tz
-    # Winners so far as (value, message id, confidence); models are built at the end.
-    won: dict[str, tuple[object, str, float]] = {}
-    fallback_need: tuple[object, str, float] | None = None
-    money: tuple[Money, str, float, str] | None = None
-    cues: list[tuple[str, ...]] = []
+    country, business = profile.country, profile.name
+    # What each lead message says (cached per message) and its id, in order.
+    reads: list[tuple[MessageFields, str]] = []
     context, since_context = "", 0
     for message in conversation.messages:
         text = message.analysed_text
-        if not message.is_inbound:
+        # ``Message.is_inbound``, read directly: this runs for every message.
+        if message.direction is not Direction.INBOUND:
             if text:
                 context, since_context = text, 0
             continue
@@ -607,10 +629,24 @@ def extract_fields(
             message.timestamp.astimezone(tz).date(),
             lang,
             context if since_context <= CONTEXT_REACH else "",
-            profile.country,
-            profile.name,
+            country,
+            business,
         )
-        mid = message.id
+        reads.append((found, message.id))
+    return _build(_merge(reads, lang, profile.currency))
+
+
+def _merge(reads: list[tuple[MessageFields, str]], lang: str, currency: str) -> tuple:
+    """The winning value of each field as ``(name, kind, value, message id, confidence)``
+    (kind ``"plain"``, ``"timeline"`` or ``"budget"``), in the order the models get them."""
+    # Winners so far as (value, message id, confidence); models are built at the end.
+    won: dict[str, tuple[object, str, float]] = {}
+    fallback_need: tuple[object, str, float] | None = None
+    money: tuple[Money, str, float, str] | None = None
+    cues: list[tuple[str, ...]] = []
+    for found, mid in reads:
+        if found.blank:
+            continue
         if found.countries:
             cues.append(found.countries)
         # A vaguer need does not replace a clearer one; every other field: later wins.
@@ -634,18 +670,17 @@ def extract_fields(
             won["timeline"] = (found.timeline, mid, found.timeline[2])
         if found.budget:
             money = (*found.budget, mid)
-        for key in ("name", "email", "phone", "company", "city"):
-            item: Found | None = getattr(found, key)
-            if item:
-                won[key] = (item.value, mid, item.confidence)
+        for key, value, confidence in found.contacts:
+            won[key] = (value, mid, confidence)
     if "need" not in won and fallback_need is not None:
         won["need"] = fallback_need
-    values: dict[str, FieldValue] = {}
+    merged: list[tuple] = []
     for key, (value, mid, conf) in won.items():
         if key == "timeline":
             text_, bucket, _ = value  # type: ignore[misc]
-            value = Timeline(text=text_ or bucket.value, bucket=bucket)
-        values[key] = _value(value, mid, conf)
+            merged.append((key, "timeline", (text_ or bucket.value, bucket), mid, conf))
+        else:
+            merged.append((key, "plain", value, mid, conf))
     if money is not None:
         amount, text_, conf, mid = money
         city = won.get("city")
@@ -657,7 +692,27 @@ def extract_fields(
             # "900 lucas" from someone who says "che": their own pesos, even when the
             # city named is where they are moving to.
             country = slang_country
-        currency = resolve_currency(amount, country, lang, profile.currency)
-        budget = Budget(amount=amount.amount, currency=currency, text=text_ or str(amount.amount))
-        values["budget"] = _value(budget, mid, conf)
-    return QualificationFields(**values)
+        code = resolve_currency(amount, country, lang, currency)
+        budget = (amount.amount, code, text_ or str(amount.amount))
+        merged.append(("budget", "budget", budget, mid, conf))
+    return tuple(merged)
+
+
+def _build(merged: tuple) -> QualificationFields:
+    # One validation of the whole nested input: pydantic-core builds the field values
+    # faster than one model call each would. The Timeline and Budget models, valid by
+    # construction, are set as they are: pydantic's union validation of a model
+    # instance costs more than reading a cached message.
+    values: dict[str, object] = {}
+    for key, kind, value, mid, conf in merged:
+        if kind == "timeline":
+            text, bucket = value
+            value = Timeline(text=text, bucket=bucket)
+        elif kind == "budget":
+            amount, currency, text = value
+            value = Budget(amount=amount, currency=currency, text=text)
+        else:
+            values[key] = {"value": value, "message_id": mid, "confidence": conf}
+            continue
+        values[key] = FieldValue.model_construct(value=value, message_id=mid, confidence=conf)
+    return QualificationFields.model_validate(values)

@@ -40,7 +40,7 @@ from functools import lru_cache
 from copilot.engines.rules.intent_lexicon import IntentLexicon, Matches, load_intent_lexicon
 from copilot.engines.rules.intent_model import IntentModelError, blend, load_intent_model
 from copilot.engines.rules.normalize import words
-from copilot.models import IntentResult, LabelScore, Message
+from copilot.models import IntentResult, Message
 from copilot.taxonomy import Intent, Language, MessageType
 
 LEXICON: IntentLexicon = load_intent_lexicon()
@@ -203,6 +203,17 @@ def _confidence(top: float, second: float) -> float:
 def _result(label: Intent, confidence: float, alternatives: dict[Intent, float]) -> IntentResult:
     """The result model; ``alternatives`` maps intents to their confidence (kept
     below the label's)."""
+    return _build(*_reading(label, confidence, alternatives))
+
+
+#: A classification as plain values: label, confidence, ``(label, confidence)`` of
+#: the alternatives (what :func:`_build` makes the result model of).
+_Reading = tuple[Intent, float, tuple[tuple[str, float], ...]]
+
+
+def _reading(label: Intent, confidence: float, alternatives: dict[Intent, float]) -> _Reading:
+    """The classification as plain values, confidences clamped and rounded, the four
+    likeliest alternatives ranked below the label."""
     confidence = round(min(_MAX_CONFIDENCE, max(0.0, confidence)), 3)
     ranked = sorted(
         (
@@ -212,15 +223,18 @@ def _result(label: Intent, confidence: float, alternatives: dict[Intent, float])
         ),
         key=lambda pair: (-pair[0], -PRIORITY[pair[1]]),
     )
-    # Values are built here from clamped numbers and enum members, so the models
-    # are constructed without re-validation (this runs for every message).
-    return IntentResult.model_construct(
+    return label, confidence, tuple((intent.value, value) for value, intent in ranked[:4])
+
+
+def _build(
+    label: Intent, confidence: float, alternatives: tuple[tuple[str, float], ...]
+) -> IntentResult:
+    # Plain validation: pydantic-core validates these small models faster than
+    # ``model_construct`` builds them in Python.
+    return IntentResult(
         label=label,
         confidence=confidence,
-        alternatives=[
-            LabelScore.model_construct(label=intent.value, confidence=value)
-            for value, intent in ranked[:4]
-        ],
+        alternatives=[{"label": name, "confidence": value} for name, value in alternatives],
     )
 
 
@@ -253,21 +267,21 @@ def _offer_intent(prompt: Prompt) -> Intent:
     return Intent.MEETING_REQUEST if prompt is Prompt.MEETING else Intent.PURCHASE_INTENT
 
 
-def _only_emojis(text: str, prompt: Prompt) -> IntentResult:
+def _only_emojis(text: str, prompt: Prompt) -> _Reading:
     yes = any(e in text for e in LEXICON.emojis["affirmative"])
     if yes and prompt in (Prompt.MEETING, Prompt.PURCHASE):
         other = Intent.PURCHASE_INTENT if prompt is Prompt.MEETING else Intent.MEETING_REQUEST
-        return _result(_offer_intent(prompt), 0.75, {other: 0.3, Intent.OTHER: 0.5})
+        return _reading(_offer_intent(prompt), 0.75, {other: 0.3, Intent.OTHER: 0.5})
     if yes and prompt is Prompt.INFO:
-        return _result(Intent.PROVIDES_INFO, 0.55, {Intent.OTHER: 0.8})
+        return _reading(Intent.PROVIDES_INFO, 0.55, {Intent.OTHER: 0.8})
     scores = _scores(_match(text))
     for intent in (Intent.GREETING, Intent.COMPLAINT):
         if scores.get(intent, 0) >= 2:
-            return _result(intent, 0.7, {Intent.OTHER: 0.5})
-    return _result(Intent.OTHER, 0.75 if scores.get(Intent.OTHER) else 0.6, {})
+            return _reading(intent, 0.7, {Intent.OTHER: 0.5})
+    return _reading(Intent.OTHER, 0.75 if scores.get(Intent.OTHER) else 0.6, {})
 
 
-def _short_answer(tokens: set[str], prompt: Prompt) -> IntentResult | None:
+def _short_answer(tokens: set[str], prompt: Prompt) -> _Reading | None:
     """Lines made only of yes/no, thanks, ok or greeting words."""
     cue = LEXICON.words
     polite = _POLITE
@@ -277,18 +291,18 @@ def _short_answer(tokens: set[str], prompt: Prompt) -> IntentResult | None:
         and prompt in (Prompt.MEETING, Prompt.PURCHASE, Prompt.INFO)
     ):
         if prompt is Prompt.INFO:
-            return _result(Intent.PROVIDES_INFO, 0.65, {Intent.OTHER: 0.6})
+            return _reading(Intent.PROVIDES_INFO, 0.65, {Intent.OTHER: 0.6})
         other = Intent.PURCHASE_INTENT if prompt is Prompt.MEETING else Intent.MEETING_REQUEST
-        return _result(_offer_intent(prompt), 0.8, {other: 0.3, Intent.OTHER: 0.3})
+        return _reading(_offer_intent(prompt), 0.8, {other: 0.3, Intent.OTHER: 0.3})
     if tokens & _NO_WORDS and tokens <= _NEGATIVE_ANSWER and prompt is not Prompt.NONE:
         if prompt is Prompt.INFO:
-            return _result(Intent.PROVIDES_INFO, 0.6, {Intent.OTHER: 0.6})
-        return _result(Intent.OTHER, 0.7, {Intent.PROVIDES_INFO: 0.4})
+            return _reading(Intent.PROVIDES_INFO, 0.6, {Intent.OTHER: 0.6})
+        return _reading(Intent.OTHER, 0.7, {Intent.PROVIDES_INFO: 0.4})
     greeting_words = tokens & cue["greeting"]
     if greeting_words and tokens <= _GREETING_LINE:
-        return _result(Intent.GREETING, 0.9, {})
+        return _reading(Intent.GREETING, 0.9, {})
     if tokens & cue["ack"] and tokens <= _ACK_LINE:
-        return _result(Intent.OTHER, 0.85, {})
+        return _reading(Intent.OTHER, 0.85, {})
     return None
 
 
@@ -409,9 +423,26 @@ def classify_intent(message: Message, history: list[Message], language: Language
         if message.type is MessageType.TEXT:
             return _result(Intent.OTHER, 0.1, {})
         return _without_text(message, prompt)
+    # From here the result depends on the text and the pending question only.
+    model = load_intent_model()
+    if model is not _CLASSIFIED_WITH[0]:
+        # Another model (tests swap it in) reads lines differently: forget old readings.
+        _classify_text.cache_clear()
+        _CLASSIFIED_WITH[0] = model
+    return _build(*_classify_text(text, prompt))
+
+
+#: The intent model the cached readings of :func:`_classify_text` were made with.
+_CLASSIFIED_WITH: list[object] = [None]
+
+
+@lru_cache(maxsize=8192)
+def _classify_text(text: str, prompt: Prompt) -> _Reading:
+    """:func:`classify_intent` of a non-empty text, as plain values. Cached: a
+    conversation's lines are classified again on every re-analysis."""
     prepared = _prepare(text)
     if not prepared:  # only invisible characters
-        return _result(Intent.OTHER, 0.1, {})
+        return _reading(Intent.OTHER, 0.1, {})
     tokens = words(prepared)
     if not tokens:
         return _only_emojis(prepared, prompt)
@@ -426,4 +457,4 @@ def classify_intent(message: Message, history: list[Message], language: Language
     top = max(scored.scores.values())
     # A runner-up's confidence is the label's, scaled by how its score compares.
     alternatives = {i: scored.confidence * 0.9 * s / top for i, s in scored.scores.items()}
-    return _result(scored.label, scored.confidence, alternatives)
+    return _reading(scored.label, scored.confidence, alternatives)

@@ -16,7 +16,7 @@ from importlib import resources
 
 from copilot.engines.rules.normalize import fold_repeats, normalize, words
 from copilot.models import Conversation
-from copilot.taxonomy import Language
+from copilot.taxonomy import Direction, Language
 
 LANGUAGES: tuple[Language, ...] = (Language.ES, Language.PT, Language.EN)
 
@@ -68,7 +68,9 @@ def load_language_lexicon(text: str | None = None) -> _Lexicon:
 _LEXICON = load_language_lexicon()
 
 
-@lru_cache(maxsize=4096)
+# Sized like the fields' message cache: every recent lead line is scored again on
+# each analysis of its conversation.
+@lru_cache(maxsize=16384)
 def language_scores(text: str) -> dict[Language, float]:
     """Evidence for each language in ``text`` (0 for all when nothing tells)."""
     scores = dict.fromkeys(LANGUAGES, 0.0)
@@ -76,18 +78,46 @@ def language_scores(text: str) -> dict[Language, float]:
         return scores
     raw = text.lower()
     for language, patterns in _LEXICON.chars.items():
-        if any(p.search(raw) for p in patterns):
+        either = _either(patterns)
+        if either.search(raw) if either is not None else any(p.search(raw) for p in patterns):
             scores[language] += _CHARS
     for word in words(fold_repeats(normalize(text))):
-        entry = _LEXICON.words.get(word)
-        if entry is not None:
-            for language, weight in entry.items():
-                scores[language] += weight
-        elif len(word) > 4 and not word.isdigit():
-            for language, pattern in _LEXICON.suffixes.items():
-                if pattern.search(word):
-                    scores[language] += _SUFFIX
+        for language, weight in _word_weights(word):
+            scores[language] += weight
     return scores
+
+
+@lru_cache(maxsize=16384)
+def _word_weights(word: str) -> tuple[tuple[Language, float], ...]:
+    """What one word adds to each language, in the order it is added: its lexicon
+    weights, else (a long word) the suffix bonus of each language whose endings
+    match. Cached: chat vocabulary is small and repeats across lines."""
+    entry = _LEXICON.words.get(word)
+    if entry is not None:
+        return tuple(entry.items())
+    if len(word) > 4 and not word.isdigit():
+        return tuple(
+            (language, _SUFFIX)
+            for language, pattern in _LEXICON.suffixes.items()
+            if pattern.search(word)
+        )
+    return ()
+
+
+@lru_cache(maxsize=64)
+def _either(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """One pattern that matches exactly where one of ``patterns`` does (one search
+    instead of several); ``None`` when their flags differ or are verbose, or one
+    refers to a group by number (the alternation would renumber it)."""
+    flags = {p.flags for p in patterns}
+    if len(flags) != 1 or re.VERBOSE in re.RegexFlag(flags.pop()):
+        return None  # verbose comments could swallow the joints
+    if any(_GROUP_NUMBER.search(p.pattern) for p in patterns):
+        return None
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), patterns[0].flags)
+
+
+_GROUP_NUMBER = re.compile(r"\\[1-9]|\(\?\(")
 
 
 def _decide(scores: dict[Language, float]) -> Language:
@@ -106,17 +136,26 @@ def detect_language(text: str) -> Language:
 def conversation_language(conversation: Conversation, default: Language) -> Language:
     """Language of the lead in a conversation (their recent inbound texts weigh most);
     ``default`` when nothing tells."""
+    recent: list[str] = []
+    for message in reversed(conversation.messages):
+        # ``Message.is_inbound``, read directly: this runs on every analysis.
+        if message.direction is not Direction.INBOUND or not message.text:
+            continue
+        recent.append(message.analysed_text)
+        if len(recent) >= _RECENT_INBOUND:
+            break
+    decided = _recent_language(tuple(recent))
+    return default if decided is Language.UNDETERMINED else decided
+
+
+@lru_cache(maxsize=4096)
+def _recent_language(texts: tuple[str, ...]) -> Language:
+    # ``texts`` newest first. Cached: a conversation's recent lines are read again on
+    # every analysis, and only the newest one changes.
     totals = dict.fromkeys(LANGUAGES, 0.0)
     weight = 1.0
-    seen = 0
-    for message in reversed(conversation.messages):
-        if not message.is_inbound or not message.text:
-            continue
-        for language, score in language_scores(message.analysed_text).items():
+    for text in texts:
+        for language, score in language_scores(text).items():
             totals[language] += weight * score
         weight *= _DECAY
-        seen += 1
-        if seen >= _RECENT_INBOUND:
-            break
-    decided = _decide(totals)
-    return default if decided is Language.UNDETERMINED else decided
+    return _decide(totals)

@@ -78,20 +78,23 @@ def _any_cue() -> re.Pattern[str]:
 
 def detect_origin(conversation: Conversation, profile: BusinessProfile) -> OriginResult:
     """Where the lead came from, with the evidence, by the taxonomy's precedence."""
-    first = conversation.inbound[:FIRST_MESSAGES]
-    for message in first:
-        result = origin_from_entry_points(message.analysed_text, profile.entry_points)
-        if result is not None:
-            return result
+    # ``Message.is_inbound``, read directly: this runs on every analysis.
+    inbound = [m for m in conversation.messages if m.direction is Direction.INBOUND]
+    first = inbound[:FIRST_MESSAGES]
+    texts = tuple(m.analysed_text for m in first)
+    if profile.entry_points:
+        found = _first_entry_point(texts, tuple(profile.entry_points.items()))
+        if found is not None:
+            return _entry_point_result(*found)
     for message in first:
         if message.referral is not None:
             result = origin_from_referral(message.referral)
             if result is not None:
                 return result
-    result = _campaign_context(conversation)
+    result = _campaign_context(conversation, inbound)
     if result is not None:
         return result
-    result = origin_from_text([m.analysed_text for m in first])
+    result = _origin_from_texts(texts)
     if result is not None:
         return result
     return OriginResult(label=Origin.UNKNOWN, source=OriginSource.NONE, confidence=0.5)
@@ -129,23 +132,48 @@ def origin_from_entry_points(text: str, entry_points: dict[str, Origin]) -> Orig
     """Origin from a configured prefilled text or code that ``text`` equals or starts
     with (case-, accent- and punctuation-insensitive, whole words). The longest
     configured match wins; entry points that do not match are no evidence."""
+    found = _best_entry_point(text, tuple(entry_points.items()))
+    return None if found is None else _entry_point_result(*found)
+
+
+def _entry_point_result(key: str, origin: Origin | str) -> OriginResult:
+    return OriginResult(
+        label=Origin(origin),
+        source=OriginSource.ENTRY_POINT,
+        evidence=f"entry point: {key}",
+        confidence=0.95,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _first_entry_point(
+    texts: tuple[str, ...], entry_points: tuple[tuple[str, Origin | str], ...]
+) -> tuple[str, Origin | str] | None:
+    # The entry point of the first of the first messages that has one. Cached: the
+    # first messages of a conversation are read again on every analysis.
+    for text in texts:
+        found = _best_entry_point(text, entry_points)
+        if found is not None:
+            return found
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _best_entry_point(
+    text: str, entry_points: tuple[tuple[str, Origin | str], ...]
+) -> tuple[str, Origin | str] | None:
+    """The longest configured entry point ``text`` equals or starts with, as
+    ``(key, origin)``; the first configured one among equally long matches."""
     said = _normalized_words(text)
     if not said:
         return None
-    best: tuple[int, str, Origin] | None = None
-    for key, origin in entry_points.items():
+    best: tuple[int, str, Origin | str] | None = None
+    for key, origin in entry_points:
         expected = _normalized_words(key)
         matches = bool(expected) and said[: len(expected)] == expected
         if matches and (best is None or len(expected) > best[0]):
             best = (len(expected), key, origin)
-    if best is None:
-        return None
-    return OriginResult(
-        label=Origin(best[2]),
-        source=OriginSource.ENTRY_POINT,
-        evidence=f"entry point: {best[1]}",
-        confidence=0.95,
-    )
+    return None if best is None else (best[1], best[2])
 
 
 @lru_cache(maxsize=4096)
@@ -155,9 +183,8 @@ def _normalized_words(text: str) -> tuple[str, ...]:
     return tuple(words(normalize(text)))
 
 
-def _campaign_context(conversation: Conversation) -> OriginResult | None:
+def _campaign_context(conversation: Conversation, inbound: list[Message]) -> OriginResult | None:
     # The conversation opened with the lead answering something the business sent.
-    inbound = conversation.inbound
     if not inbound:
         return None
     first = inbound[0]

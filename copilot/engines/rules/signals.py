@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from itertools import groupby
 from typing import Any
@@ -232,9 +232,12 @@ def detect_signals(
     (leads mix them), so ``language`` and ``intent`` only shape the wording.
     """
     last = conversation.last_inbound
-    if last is None or not last.analysed_text:
+    if last is None:
         return []
-    text = normalize(last.analysed_text)
+    raw = last.analysed_text
+    if not raw:
+        return []
+    text = normalize(raw)
     messages = conversation.messages
     # ``list.index`` without pydantic's costly ``==`` on every earlier message: a
     # message with another id cannot equal ``last``.
@@ -242,22 +245,34 @@ def detect_signals(
         i for i, m in enumerate(messages) if m is last or (m.id == last.id and m == last)
     )
     history = messages[:position]
+    before, after = _text_signals(text)
+    stuck = stuck_signal(last, history)
+    missing = _missing_context(text, bool(history))
+    found = (*before, stuck, missing, *after)
+    # Copies: the cached signals are shared by every analysis of the same line, and
+    # callers own (and may alter) what they get.
+    return [signal.model_copy() for signal in found if signal is not None]
+
+
+@lru_cache(maxsize=4096)
+def _text_signals(text: str) -> tuple[tuple[Signal | None, ...], tuple[Signal | None, ...]]:
+    """The signals that read only the (normalised) latest line, in :func:`detect_signals`'
+    order: those before ``stuck``/``missing_context`` and those after. Cached by text:
+    the same lines come back on every re-analysis of a conversation."""
     hot = hot_signal(text)
     complex_ = complex_signal(text)
     if complex_ is not None and hot is not None and _volume_only(complex_):
         # A team buying seats this week with a call tomorrow is ready to close:
         # the volume alone needs no scoping, so the salesperson is called as hot.
         complex_ = None
-    found = [
-        explicit_signal(text),
-        sensitive_signal(text),
-        complex_,
-        hot,
-        stuck_signal(last, history),
-        missing_context_signal(text, history),
-        injection_signal(text),
-    ]
-    return [signal for signal in found if signal is not None]
+    return (explicit_signal(text), sensitive_signal(text), complex_, hot), (injection_signal(text),)
+
+
+@lru_cache(maxsize=4096)
+def _missing_context(text: str, has_history: bool) -> Signal | None:
+    # missing_context_signal reads only whether there is a history, never what it
+    # holds: keyed on that, the cache covers every conversation.
+    return missing_context_signal(text, [None] if has_history else [])  # type: ignore[list-item]
 
 
 def explicit_signal(text: str) -> Signal | None:
@@ -343,10 +358,16 @@ def stuck_signal(last: Message, history: list[Message]) -> Signal | None:
     replies in between) failed to answer at least twice, or after two automated
     replies demands a straight answer ("¿sí o no?", "you keep saying the same")
     or shouts a clipped form of the question in capitals."""
-    lex = _lexicon()
-    bot_replies = [i for i, m in enumerate(history) if _is_bot_reply(m)]
+    # Only the automation's replies count as failures: a person already answering
+    # is not a stuck automation.
+    bot_replies = [
+        i
+        for i, m in enumerate(history)
+        if m.direction is Direction.OUTBOUND and m.author is Author.BOT
+    ]
     if len(bot_replies) < 2:
         return None
+    lex = _lexicon()
     text = normalize(last.analysed_text)
     topic = _topic(text)
     similar = [
@@ -457,12 +478,6 @@ def _volume_only(signal: Signal) -> bool:
     """Whether every cue of a ``complex`` signal is only the size of the deal."""
     cues = (signal.detail or "").split("; ")
     return all(cue.startswith(_VOLUME_LABELS) for cue in cues)
-
-
-def _is_bot_reply(message: Message) -> bool:
-    # Only the automation's replies count as failures: a person already answering
-    # is not a stuck automation.
-    return message.direction is Direction.OUTBOUND and message.author is Author.BOT
 
 
 def _shouts(raw: str) -> bool:
