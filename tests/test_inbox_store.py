@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from copilot.inbox import (
     ManualClock,
     open_db,
 )
-from copilot.inbox.db import migrations
+from copilot.inbox.db import Checkpointer, migrations
 from copilot.inbox.store import LATEST_ANALYSIS_SQL
 from copilot.inbox.testing import KeywordAnalyzer
 from copilot.models import Contact, Message, Referral
@@ -342,6 +343,29 @@ def test_background_checkpointer_runs_and_stops(tmp_path, profile, friday_noon):
     assert checkpointer.runs > 0
     inbox.close()
     assert checkpointer._thread is None
+
+
+def test_checkpointer_starts_the_wal_over_when_it_grows_past_its_limit(tmp_path):
+    # Steady writes (a little Python work between them, as in ingest): a passive
+    # checkpoint alone never lets SQLite start the WAL over, so it would only grow.
+    path = tmp_path / "inbox.db"
+    db = open_db(path)
+    db.execute("PRAGMA wal_autocheckpoint = 0")  # only the thread checkpoints
+    db.execute("CREATE TABLE filler (x TEXT)")
+    wal = Path(f"{path}-wal")
+    checkpointer = Checkpointer(path, interval=0.02, max_wal_bytes=128 * 1024).start()
+    sizes = []
+    try:
+        for _ in range(600):  # ~2.5 MB through the WAL
+            db.execute("INSERT INTO filler VALUES (?)", ("x" * 4000,))
+            sizes.append(wal.stat().st_size)
+            time.sleep(0.001)
+    finally:
+        checkpointer.stop()
+    assert checkpointer.truncations >= 1
+    assert any(b < a for a, b in pairwise(sizes))  # the file shrank along the way
+    assert max(sizes) < 1_500_000, max(sizes)
+    assert db.execute("SELECT COUNT(*) FROM filler").fetchone()[0] == 600
 
 
 class _Recording(KeywordAnalyzer):
