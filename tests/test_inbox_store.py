@@ -50,7 +50,13 @@ def test_file_database_is_wal_and_migrated_once(tmp_path):
     db = open_db(path)
     assert db.journal_mode == "wal"
     applied = [m.name for m in migrations.applied(db)]
-    assert applied == ["m001_initial", "m002_edits", "m003_corrections", "m004_tag_names"]
+    assert applied == [
+        "m001_initial",
+        "m002_edits",
+        "m003_corrections",
+        "m004_tag_names",
+        "m005_open_by_recency",
+    ]
     assert "idx_conversations_queue" in {i.name for i in db["conversations"].indexes}
     db.close()
     again = open_db(path)  # reopening applies nothing new
@@ -90,6 +96,7 @@ def test_processes_opening_a_new_file_at_once_all_get_it_migrated_once(tmp_path)
         "m002_edits",
         "m003_corrections",
         "m004_tag_names",
+        "m005_open_by_recency",
     ]
 
 

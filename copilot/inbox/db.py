@@ -317,6 +317,17 @@ def m004_tag_names(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_open_by_recency(db: Database) -> None:
+    """Open conversations newest first, for the lists that are not one agent's
+    (an admin's "all", a team's): without it they read and sorted every row of
+    the table (70 ms median on 100,000 conversations)."""
+    db.execute(
+        "CREATE INDEX idx_conversations_open_recent ON conversations (last_message_at, id)"
+        " WHERE status = 'open'"
+    )
+
+
 #: Files whose header this process already checked (see ``_check_file``).
 _HEADER_CHECKED: set[str] = set()
 
