@@ -375,6 +375,37 @@ def test_checkpointer_starts_the_wal_over_when_it_grows_past_its_limit(tmp_path)
     assert db.execute("SELECT COUNT(*) FROM filler").fetchone()[0] == 600
 
 
+def test_a_long_read_delays_the_wal_truncation_not_the_writers(tmp_path):
+    path = tmp_path / "inbox.db"
+    db = open_db(path)
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+    db.execute("CREATE TABLE filler (x TEXT)")
+    for _ in range(100):  # ~0.5 MB of WAL, past the limit below
+        db.execute("INSERT INTO filler VALUES (?)", ("x" * 4000,))
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM filler").fetchone()  # holds its snapshot
+    checkpointer = Checkpointer(
+        path, interval=0.02, max_wal_bytes=128 * 1024, truncate_wait_ms=20
+    ).start()
+    db.execute("PRAGMA busy_timeout = 2000")  # a stalled writer would fail, not wait
+    try:
+        for _ in range(50):
+            db.execute("INSERT INTO filler VALUES ('during the read')")
+            time.sleep(0.01)
+        assert checkpointer.truncations == 0  # it cannot empty a WAL a reader still needs
+        reader.execute("COMMIT")
+        deadline = time.monotonic() + 5
+        while checkpointer.truncations == 0 and time.monotonic() < deadline:
+            db.execute("INSERT INTO filler VALUES ('after')")
+            time.sleep(0.02)
+    finally:
+        checkpointer.stop()
+        reader.close()
+    assert checkpointer.truncations >= 1
+    assert db.execute("SELECT COUNT(*) FROM filler").fetchone()[0] >= 151
+
+
 class _Recording(KeywordAnalyzer):
     def __init__(self, profile):
         super().__init__(profile)
@@ -426,7 +457,8 @@ def test_latest_analysis_reads_through_indexes_not_the_whole_table(inbox):
         row[3] for row in inbox.conn.execute("EXPLAIN QUERY PLAN " + LATEST_ANALYSIS_SQL, (1,))
     )
     assert "SEARCH m USING COVERING INDEX idx_messages_conversation_id_ts" in plan
-    assert "SEARCH a USING INDEX idx_analyses_message_seq" in plan
+    assert "SEARCH a USING COVERING INDEX idx_analyses_message_seq" in plan
+    assert "SEARCH analyses USING INTEGER PRIMARY KEY" in plan
     assert "SCAN" not in plan
 
 
