@@ -343,7 +343,7 @@ def ingest(
     )
     inbox.start_checkpointer()  # as a service would: no checkpoint fsync on the ingest path
     gc.collect()
-    gc.freeze()  # as the service does at start-up (copilot/service/app.py)
+    gc.freeze()  # as the service's workers do at start-up (copilot/service/app.py)
     if record is not None:
         inbox.conn = RecordingConnection(inbox.conn, record)
     rng = random.Random(2)

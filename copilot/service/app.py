@@ -62,11 +62,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handlers = [*API_HANDLERS, *web.pop("route_handlers", [])]
 
     def start(app: Litestar) -> None:
-        # What is loaded by now (profile, lexicons, the intent model, templates) lives
-        # as long as the process: keep it out of every pass of the cyclic collector,
-        # which otherwise walks it again and again while messages are analysed.
-        gc.collect()
-        gc.freeze()
         if settings.background:
             state.start_runner()
 
@@ -99,5 +94,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 def create_app_from_env() -> Litestar:
-    """The app factory granian's workers call: settings from the environment."""
-    return create_app(Settings.from_env())
+    """The app factory granian's workers call (once per worker process):
+    settings from the environment."""
+    app = create_app(Settings.from_env())
+    # What is loaded by now (profile, lexicons, the intent model, templates) lives
+    # as long as the worker: keep it out of every pass of the cyclic collector,
+    # which otherwise walks it again and again while messages are analysed. Only
+    # here, in the server's own process: an embedding program or a test that
+    # builds several apps would keep every frozen one alive.
+    gc.collect()
+    gc.freeze()
+    return app
