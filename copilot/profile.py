@@ -27,7 +27,9 @@ class ProfileError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Frozen: caches in facts.py and the rules engine key on a profile object, so
+    # one must never change under them; make a changed copy (model_copy) instead.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class OpeningSpan(_Strict):

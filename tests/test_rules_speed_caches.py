@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from copilot import Copilot, facts
 from copilot.engines.rules import fields, intent, language, origin, signals
@@ -109,6 +110,14 @@ def test_fact_answers_follow_each_profile(profile) -> None:
     assert answer_question(text, profile, Language.ES) == covered
 
 
+def test_a_profile_cannot_change_under_the_caches(profile) -> None:
+    # The caches key on the profile object: an edit in place would go unseen.
+    with pytest.raises(ValidationError, match="frozen"):
+        profile.facts.hours_text = "Abrimos 24 horas"
+    with pytest.raises(ValidationError, match="frozen"):
+        profile.name = "Otra"
+
+
 def test_entry_points_follow_each_profile(profile, friday_noon) -> None:
     text = "Hola! Vengo de la feria"
     fair = profile.model_copy(update={"entry_points": {"Hola! Vengo de la feria": Origin.QR}})
@@ -163,6 +172,7 @@ def test_out_of_order_messages_give_the_state_of_the_sorted_ones(profile, friday
         signals._text_signals,
         signals._missing_context,
         language._recent_language,
+        language._scores,
         language._word_weights,
         language._either,
         origin._first_entry_point,
@@ -173,6 +183,17 @@ def test_out_of_order_messages_give_the_state_of_the_sorted_ones(profile, friday
 )
 def test_per_text_caches_are_bounded(cached) -> None:
     assert cached.cache_parameters()["maxsize"] is not None
+
+
+def test_changing_the_language_scores_one_gets_changes_nothing_else() -> None:
+    line = "hola amigo, como estas"
+    before = language.detect_language(line)
+    scores = language.language_scores(line)
+    for key in scores:
+        scores[key] = 0.0
+    scores[next(k for k in scores if k is not before)] = 99.0
+    assert language.detect_language(line) is before
+    assert language.language_scores(line) != scores
 
 
 def _topics_by_patterns(text: str) -> frozenset[str]:

@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from types import MappingProxyType
 
 from copilot.engines.rules.normalize import fold_repeats, normalize, words
 from copilot.models import Conversation
@@ -68,11 +69,19 @@ def load_language_lexicon(text: str | None = None) -> _Lexicon:
 _LEXICON = load_language_lexicon()
 
 
-# Sized like the fields' message cache: every recent lead line is scored again on
-# each analysis of its conversation.
-@lru_cache(maxsize=16384)
 def language_scores(text: str) -> dict[Language, float]:
     """Evidence for each language in ``text`` (0 for all when nothing tells)."""
+    return dict(_scores(text))
+
+
+# Sized like the fields' message cache: every recent lead line is scored again on
+# each analysis of its conversation. Read-only, as every caller shares it.
+@lru_cache(maxsize=16384)
+def _scores(text: str) -> MappingProxyType[Language, float]:
+    return MappingProxyType(_score(text))
+
+
+def _score(text: str) -> dict[Language, float]:
     scores = dict.fromkeys(LANGUAGES, 0.0)
     if not text:
         return scores
@@ -130,7 +139,7 @@ def _decide(scores: dict[Language, float]) -> Language:
 
 def detect_language(text: str) -> Language:
     """Language of one text, ``Language.UNDETERMINED`` when it cannot tell."""
-    return _decide(language_scores(text or ""))
+    return _decide(_scores(text or ""))
 
 
 def conversation_language(conversation: Conversation, default: Language) -> Language:
@@ -155,7 +164,7 @@ def _recent_language(texts: tuple[str, ...]) -> Language:
     totals = dict.fromkeys(LANGUAGES, 0.0)
     weight = 1.0
     for text in texts:
-        for language, score in language_scores(text).items():
+        for language, score in _scores(text).items():
             totals[language] += weight * score
         weight *= _DECAY
     return _decide(totals)
