@@ -508,11 +508,12 @@ class Checkpointer:
         try:
             while not self._stop.wait(self.interval):
                 try:
+                    # Passive first, always: it copies nearly everything without
+                    # blocking anyone, so a TRUNCATE after it holds the lock briefly.
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     if self._wal_bytes() > self.max_wal_bytes:
                         busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
                         self.truncations += not busy
-                    else:
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     self.runs += 1
                 except sqlite3.OperationalError:  # busy: try again next interval
                     continue
