@@ -56,6 +56,7 @@ def test_file_database_is_wal_and_migrated_once(tmp_path):
         "m003_corrections",
         "m004_tag_names",
         "m005_open_by_recency",
+        "m006_metrics_indexes",
     ]
     assert "idx_conversations_queue" in {i.name for i in db["conversations"].indexes}
     db.close()
@@ -97,6 +98,7 @@ def test_processes_opening_a_new_file_at_once_all_get_it_migrated_once(tmp_path)
         "m003_corrections",
         "m004_tag_names",
         "m005_open_by_recency",
+        "m006_metrics_indexes",
     ]
 
 

@@ -328,6 +328,27 @@ def m005_open_by_recency(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_metrics_indexes(db: Database) -> None:
+    """Indexes for the metrics' date ranges, none of them touched by an inbound
+    message of a known lead: 90 days of metrics on 100,000 conversations read
+    every conversation and every message (2.7 s)."""
+    db.execute("CREATE INDEX idx_conversations_created_at ON conversations (created_at)")
+    db.execute("CREATE INDEX idx_conversations_first_inbound ON conversations (first_inbound_at)")
+    # Conversations handled per agent: the agents' own messages only.
+    db.execute(
+        "CREATE INDEX idx_messages_agent_ts ON messages (ts, agent_id, conversation_id)"
+        " WHERE author = 'agent'"
+    )
+    db.execute("CREATE INDEX idx_messages_template_ts ON messages (ts) WHERE template IS NOT NULL")
+    # The handoff rate reads four small columns; the rows also hold the whole analysis.
+    db.execute("DROP INDEX idx_analyses_created_at")
+    db.execute(
+        "CREATE INDEX idx_analyses_created_at ON analyses"
+        " (created_at, conversation_id, handoff_needed, handoff_reason)"
+    )
+
+
 #: Files whose header this process already checked (see ``_check_file``).
 _HEADER_CHECKED: set[str] = set()
 

@@ -419,12 +419,11 @@ class IngestMixin(InboxStore):
             ]
             params += [ts, ts + WINDOW_SECONDS]
             if not backfill:
-                sets += [
-                    "status = 'open'",
-                    "suggestions_paused = 0",
-                    "first_inbound_at = MIN(COALESCE(first_inbound_at, ?), ?)",
-                ]
-                params += [ts, ts]
+                sets += ["status = 'open'", "suggestions_paused = 0"]
+                if conv["first_inbound_at"] is None or ts < conv["first_inbound_at"]:
+                    # Only when it moves: the column is indexed (metrics by date).
+                    sets.append("first_inbound_at = ?")
+                    params.append(ts)
                 # The SLA clock starts at the oldest message nobody answered yet; a
                 # late-delivered message older than the last human answer does not restart it.
                 after_answer = ts > (conv["last_human_at"] or 0)
