@@ -7,6 +7,7 @@ chromium-driver); a browser is never downloaded.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -274,3 +275,26 @@ def test_metrics_page_and_languages(page, site: Site) -> None:
     assert "Caixa" in page.inner_text("nav.mainnav")
     with page.expect_navigation():
         page.click("a[lang=es]")
+
+
+def test_correct_the_copilot_from_the_analysis_panel(page, site: Site) -> None:
+    sign_in(page, site, "ana")
+    page.goto(f"{site.url}/c/{site.convs['accept']}")
+    page.click("details.correct summary")
+    page.select_option("#correct-form select[name=intent]", "complaint")
+    page.select_option("#correct-form select[name=handoff]", "yes")
+    with page.expect_navigation():
+        page.click("#correct-form button[type=submit]")
+    assert "Corrección guardada." in page.inner_text("#notice")
+    assert "Queja" in page.inner_text("#an-intent") and "corregido" in page.inner_text("#an-intent")
+    assert "corregido" in page.inner_text("#an-handoff")
+    page.click("details.correct summary")
+    page.locator("section.analysis").screenshot(path="/tmp/web_correct.png")
+    with sqlite3.connect(site.db) as conn:
+        rows = conn.execute(
+            "SELECT agent_id, corrected FROM corrections WHERE conversation_id = ?",
+            (site.convs["accept"],),
+        ).fetchall()
+    assert [(agent, json.loads(corrected)) for agent, corrected in rows] == [
+        (site.ids["ana"], {"intent": "complaint", "handoff": {"needed": True, "reason": None}})
+    ]

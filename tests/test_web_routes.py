@@ -434,3 +434,55 @@ def test_chat_shows_edits_revokes_and_reactions_with_the_text_escaped(world: Wor
     page = world.client.get(f"/c/{cid}/chat").text
     assert "O lead apagou esta mensagem" in page and ">editada</time>" in page
     assert 'title="Reação do lead"' in page
+
+
+def test_the_owner_corrects_the_copilot_and_the_panel_shows_it(world: World) -> None:
+    cid, other = world.convs["ana"], world.convs["old"]
+    analysed = world.inbox.latest_analysis(cid)["message_id"]
+    world.login("ana")
+    csrf = world.csrf("ana")
+    page = world.client.get(f"/c/{cid}").text
+    assert f'action="/c/{cid}/correct"' in page and f'value="{analysed}"' in page
+    r = world.client.post(
+        f"/c/{cid}/correct",
+        data={"csrf": csrf, "message_id": analysed, "intent": "complaint", "handoff": "no"},
+    )
+    assert r.status_code == 200 and "Corrección guardada." in r.text
+    intent = re.search(r'<dd id="an-intent">(.*?)</dd>', r.text, re.S).group(1)
+    assert "Queja" in intent and "corregido" in intent
+    (saved,) = world.inbox.corrections(message_id=analysed)
+    assert saved.agent_id == world.ids["ana"]
+    assert saved.corrected == {"intent": "complaint", "handoff": {"needed": False, "reason": None}}
+    assert saved.predicted["intent"] == world.inbox.conversation(cid).last_intent
+    # Nothing chosen, an unknown label, a message of another conversation: refused,
+    # and nothing more is stored.
+    bad = [
+        {"message_id": analysed},
+        {"message_id": analysed, "intent": "bogus"},
+        {"message_id": world.inbox.latest_analysis(other)["message_id"], "intent": "pricing"},
+        {"message_id": "wamid.nope", "intent": "pricing"},
+    ]
+    codes = [
+        world.client.post(f"/c/{cid}/correct", data={"csrf": csrf, **form}).status_code
+        for form in bad
+    ]
+    assert codes == [422, 422, 422, 404]
+    assert len(world.inbox.corrections(conversation_id=cid)) == 1
+    assert world.inbox.corrections(conversation_id=other) == []
+
+
+def test_only_the_owner_or_an_admin_corrects_and_only_with_csrf(world: World) -> None:
+    cid = world.convs["ana"]
+    analysed = world.inbox.latest_analysis(cid)["message_id"]
+    world.login("beto")  # same team, not the owner
+    assert f'action="/c/{cid}/correct"' not in world.client.get(f"/c/{cid}").text
+    form = {"message_id": analysed, "intent": "pricing"}
+    r = world.client.post(f"/c/{cid}/correct", data={"csrf": world.csrf("beto"), **form})
+    assert r.status_code == 403
+    world.login("admin")
+    assert world.client.post(f"/c/{cid}/correct", data={"csrf": "x", **form}).status_code == 403
+    r = world.client.post(f"/c/{cid}/correct", data={"csrf": world.csrf("admin"), **form})
+    assert r.status_code == 200
+    assert [c.corrected for c in world.inbox.corrections(conversation_id=cid)] == [
+        {"intent": "pricing"}
+    ]

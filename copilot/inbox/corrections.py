@@ -229,11 +229,16 @@ class CorrectionsMixin(AssignmentMixin):
         self,
         *,
         conversation_id: int | None = None,
+        message_id: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[Correction]:
-        """Stored corrections, oldest first (of one conversation, in a time range)."""
+        """Stored corrections, oldest first (of one conversation or message, in a
+        time range)."""
         where, params = ["1 = 1"], []
+        if message_id is not None:
+            where.append("message_id = ?")
+            params.append(message_id)
         if conversation_id is not None:
             where.append("conversation_id = ?")
             params.append(conversation_id)

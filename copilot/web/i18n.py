@@ -177,8 +177,19 @@ _MESSAGES: dict[str, tuple[str, str, str]] = {
     "an.handoff": ("Traspaso a persona", "Handoff", "Transferência para pessoa"),
     "an.handoff_yes": ("Sí: {reason}", "Yes: {reason}", "Sim: {reason}"),
     "an.handoff_no": ("No hace falta", "Not needed", "Não é necessário"),
+    "an.handoff_needed": ("Sí, una persona", "Yes, a person", "Sim, uma pessoa"),
     "an.confidence": ("confianza", "confidence", "confiança"),
     "an.engine": ("motor", "engine", "motor"),
+    "an.corrected": ("corregido", "corrected", "corrigido"),
+    "an.correct": ("Corregir al copiloto", "Correct the copilot", "Corrigir o copiloto"),
+    "an.correct_hint": (
+        "Lo que digas queda junto a lo que dijo el copiloto, para sus evaluaciones.",
+        "What you say is kept beside what the copilot said, for its evals.",
+        "O que você disser fica junto ao que o copiloto disse, para as avaliações.",
+    ),
+    "an.unchanged": ("— sin cambio —", "— unchanged —", "— sem mudança —"),
+    "an.correct_submit": ("Guardar corrección", "Save correction", "Salvar correção"),
+    "an.corrected_ok": ("Corrección guardada.", "Correction saved.", "Correção salva."),
     # --- suggestion & reply -------------------------------------------------------
     "sug.title": ("Respuesta sugerida", "Suggested reply", "Resposta sugerida"),
     "sug.none": (

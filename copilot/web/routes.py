@@ -49,7 +49,7 @@ Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED
 CID = Annotated[int, Parameter(ge=1, le=2**62)]
 NextParam = Annotated[str | None, Parameter(max_length=2000)]
 BoolParam = Annotated[bool, Parameter()]
-_OK_NOTICES = {"sent": "reply.sent", "outbox": "reply.outbox"}
+_OK_NOTICES = {"sent": "reply.sent", "outbox": "reply.outbox", "corrected": "an.corrected_ok"}
 
 ENV = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -533,6 +533,28 @@ def stage(request: Request, cid: CID, data: Form) -> Response:
     return _act(request, cid, data, run)
 
 
+@post("/c/{cid:int}/correct", sync_to_thread=True)
+def correct(request: Request, cid: CID, data: Form) -> Response:
+    """Correct the copilot's labels of the analysed message (owner or admin): the
+    intent, the origin, whether a person had to take over. Feeds the evals."""
+
+    def run(inbox: Inbox, principal: Principal) -> str:
+        message_id = _first(data, "message_id")
+        if inbox.message(message_id).conversation_id != cid:
+            raise InvalidInput("that message is not in this conversation")
+        handoff = _first(data, "handoff")
+        inbox.correct_label(
+            message_id,
+            principal.agent_id,
+            intent=_first(data, "intent") or None,
+            origin=_first(data, "origin") or None,
+            handoff_needed={"yes": True, "no": False}.get(handoff),
+        )
+        return "corrected"
+
+    return _act(request, cid, data, run)
+
+
 @post("/c/{cid:int}/tasks", sync_to_thread=True)
 def add_task(request: Request, cid: CID, data: Form) -> Response:
     """A custom task with a due time (entered in the business's time zone)."""
@@ -621,6 +643,7 @@ def web_router() -> Router:
             add_note,
             tags,
             stage,
+            correct,
             add_task,
             close_task,
             metrics,

@@ -9,7 +9,7 @@ from typing import Any
 from copilot.inbox import Inbox
 from copilot.inbox.models import StoredMessage
 from copilot.service.auth import Principal
-from copilot.taxonomy import LostReason, Origin, Stage
+from copilot.taxonomy import Intent, LostReason, Origin, Stage
 from copilot.web import charts
 from copilot.web.formatting import duration, field_value, local_time
 from copilot.web.i18n import label
@@ -124,6 +124,11 @@ def conversation_context(
             }
         )
     handoff = result.get("handoff") or {}
+    # The agent's latest correction of the analysed message, shown over the labels.
+    corrected: dict[str, Any] = {}
+    if analysis and analysis.get("message_id"):
+        for correction in inbox.corrections(message_id=analysis["message_id"]):
+            corrected.update(correction.corrected)
 
     window_open = bool(detail.window_closes_at and now < detail.window_closes_at)
     suggestion = inbox.current_suggestion(conversation_id)
@@ -182,6 +187,9 @@ def conversation_context(
             "confidence": intent.get("confidence"),
         },
         "analysis": analysis,
+        "corrected": corrected,
+        "intents": [i.value for i in Intent],
+        "origins": [o.value for o in Origin],
         "fields": fields,
         "handoff": {
             "needed": detail.handoff_needed,
