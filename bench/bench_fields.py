@@ -5,16 +5,23 @@ Old turns are already in the per-message cache; only the new last message is rea
 Prints the median and p95 time per ``extract_fields`` call, and the cold time of a
 whole 10-turn conversation for comparison.
 
-    /work/venv/bin/python bench/bench_fields.py
+    python bench/bench_fields.py      # or: make bench
 """
 
 from __future__ import annotations
 
 import itertools
 import statistics
+import sys
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+try:
+    import copilot  # noqa: F401
+except ModuleNotFoundError:  # run from a checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from copilot.engines.rules.fields import extract_fields, message_fields
 from copilot.models import Conversation, Message
