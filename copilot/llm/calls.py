@@ -184,13 +184,10 @@ def ask(caller: Caller, request: LLMRequest) -> CallResult:
     for attempt in (1, 2):
         try:
             response = caller.send(request)
-        except TransientError as exc:
-            result.error = f"transport failed after retries: {exc}"
-            return result
         except SchemaUnsupportedError:
             raise  # the engine switches to JSON mode and asks again
         except ProviderError as exc:
-            result.error = f"provider error: {exc}"
+            result.error = _failure(exc)
             return result
         next_request = _settle(caller, result, request, response, last=attempt == 2)
         if next_request is None:
@@ -205,19 +202,23 @@ async def aask(caller: Caller, request: LLMRequest) -> CallResult:
     for attempt in (1, 2):
         try:
             response = await caller.asend(request)
-        except TransientError as exc:
-            result.error = f"transport failed after retries: {exc}"
-            return result
         except SchemaUnsupportedError:
             raise  # the engine switches to JSON mode and asks again
         except ProviderError as exc:
-            result.error = f"provider error: {exc}"
+            result.error = _failure(exc)
             return result
         next_request = _settle(caller, result, request, response, last=attempt == 2)
         if next_request is None:
             return result
         request = next_request
     return result
+
+
+def _failure(exc: ProviderError) -> str:
+    """Why a call gave no answer: the transport (after its retries) or the provider."""
+    if isinstance(exc, TransientError):
+        return f"transport failed after retries: {exc}"
+    return f"provider error: {exc}"
 
 
 def _settle(
