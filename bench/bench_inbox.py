@@ -394,10 +394,15 @@ def sql_replay(path: Path, log: list, n: int) -> float:
     return elapsed / n * 1e6
 
 
+def remove_database(path: Path) -> None:
+    """Delete a database file with its WAL and shared-memory files."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def copy_database(source: Path, target: Path) -> None:
     """A consistent copy of a closed database file (its WAL already folded in)."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    remove_database(target)
     shutil.copyfile(source, target)
 
 
@@ -502,8 +507,7 @@ def main() -> None:
         ingest(copies[0], args.ingest, args.conversations, args.engine, args.new_share, log)
         sql_us = sql_replay(copies[1], log, args.ingest)
         for copy in copies:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+            remove_database(copy)
         print(
             f"  the inbox's SQL alone ({len(log) / args.ingest:.1f} statements per message,"
             f" replayed on a copy without Python): {sql_us:.0f} us per message;"
