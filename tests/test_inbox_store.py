@@ -27,6 +27,16 @@ from copilot.inbox.testing import KeywordAnalyzer
 from copilot.models import Contact, Message, Referral
 from copilot.taxonomy import Author, DeliveryStatus, Direction, Stage
 
+#: Every migration, in order: a new one is added here on purpose.
+ALL_MIGRATIONS = [
+    "m001_initial",
+    "m002_edits",
+    "m003_corrections",
+    "m004_tag_names",
+    "m005_open_by_recency",
+    "m006_metrics_indexes",
+]
+
 
 @pytest.fixture
 def clock(friday_noon):
@@ -50,14 +60,7 @@ def test_file_database_is_wal_and_migrated_once(tmp_path):
     db = open_db(path)
     assert db.journal_mode == "wal"
     applied = [m.name for m in migrations.applied(db)]
-    assert applied == [
-        "m001_initial",
-        "m002_edits",
-        "m003_corrections",
-        "m004_tag_names",
-        "m005_open_by_recency",
-        "m006_metrics_indexes",
-    ]
+    assert applied == ALL_MIGRATIONS
     assert "idx_conversations_queue" in {i.name for i in db["conversations"].indexes}
     db.close()
     again = open_db(path)  # reopening applies nothing new
@@ -92,14 +95,7 @@ def test_processes_opening_a_new_file_at_once_all_get_it_migrated_once(tmp_path)
     errors = [p.communicate(timeout=60)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, errors
     db = open_db(path)
-    assert [m.name for m in migrations.applied(db)] == [
-        "m001_initial",
-        "m002_edits",
-        "m003_corrections",
-        "m004_tag_names",
-        "m005_open_by_recency",
-        "m006_metrics_indexes",
-    ]
+    assert [m.name for m in migrations.applied(db)] == ALL_MIGRATIONS
 
 
 def test_tags_in_use_follow_set_tags(inbox, friday_noon):
