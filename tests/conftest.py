@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,7 +15,17 @@ import pytest
 from copilot.profile import BusinessProfile, load_profile
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+#: Test payloads live in the repository (see tests/data/whatsapp/README.md).
+WHATSAPP_OWN = REPO / "tests" / "data" / "whatsapp" / "own"
+WHATSAPP_PUBLIC = REPO / "tests" / "data" / "whatsapp" / "public"
+
+
+def whatsapp_payloads() -> list[Path]:
+    """Every WhatsApp webhook payload of the tests, the project's own and the public ones."""
+    files = [*WHATSAPP_OWN.glob("*.json"), *WHATSAPP_PUBLIC.glob("*.json")]
+    return sorted(p for p in files if p.name != "MANIFEST.json")
+
+
 BOGOTA = ZoneInfo("America/Bogota")
 
 _real_connect = socket.socket.connect
@@ -29,6 +42,46 @@ def _loopback_only(self: socket.socket, address):  # type: ignore[no-untyped-def
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+# --- Nothing outside the repository -------------------------------------------
+# A fresh clone must pass on its own, so no test may read a folder beside the
+# checkout (such as a shared/ folder one machine happens to have). An audit hook
+# refuses any open or listing there. Python's own folders, the temp folder and
+# hidden folders (caches in a home directory) stay allowed when they lie there,
+# since a checkout may sit right in a home or temp directory.
+_OUTSIDE = str(REPO.parent) + os.sep
+# Only allowed folders that lie beside the checkout matter (a folder above it,
+# such as /tmp for a clone in /tmp/x/, must not allow the clone's neighbours).
+_ALLOWED = tuple(
+    d
+    for d in {
+        str(Path(p).resolve()) + os.sep
+        for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, tempfile.gettempdir(), *sys.path)
+        if p
+    }
+    if d.startswith(_OUTSIDE) and not d.startswith(str(REPO) + os.sep)
+)
+
+
+def read_outside_repository(path: object) -> bool:
+    """Whether ``path`` lies beside the checkout rather than in it."""
+    if not isinstance(path, str | bytes | os.PathLike):
+        return False  # a file descriptor
+    full = os.path.abspath(os.fsdecode(path)) + os.sep
+    if not full.startswith(_OUTSIDE) or full.startswith(str(REPO) + os.sep):
+        return False
+    if full.startswith(_ALLOWED):
+        return False
+    return not full[len(_OUTSIDE) :].startswith(".")
+
+
+def _inside_repository_only(event: str, args: tuple) -> None:
+    if event in ("open", "os.listdir", "os.scandir") and args and read_outside_repository(args[0]):
+        raise PermissionError(f"tests must not read outside the repository (tried {args[0]!r})")
+
+
+sys.addaudithook(_inside_repository_only)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -25,9 +24,8 @@ from copilot.service.deliveries import (
 )
 from copilot.service.sending import CloudAPISender, DatabaseOutbox, build_sender
 from integrations.whatsapp import WhatsAppSender, compute_signature
+from tests.conftest import WHATSAPP_PUBLIC
 from tests.fakes.graph_api import FakeGraphAPI
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def test_settings_from_env_and_flags(tmp_path):
@@ -111,7 +109,7 @@ def test_lease_has_one_holder(tmp_path):
 def test_runner_resumes_after_a_crash_and_retries_transient_errors(tmp_path):
     inbox = Inbox(tmp_path / "inbox.db")
     queue = DeliveryQueue(connect(tmp_path / "q.db"), connect_state(tmp_path / "inbox.db"))
-    body = (REPO.parent / "shared" / "fixtures" / "whatsapp" / "text.json").read_bytes()
+    body = (WHATSAPP_PUBLIC / "text.json").read_bytes()
     first = queue.append(body)
     # A crash after the inbox stored the message but before progress was recorded:
     process_delivery(inbox, body)
@@ -141,7 +139,7 @@ def test_runner_resumes_after_a_crash_and_retries_transient_errors(tmp_path):
 
 def test_background_runner_processes_and_ticks(tmp_path):
     settings = Settings(db=str(tmp_path / "inbox.db"), app_secret="k", tick_seconds=3600)
-    fixture = REPO.parent / "shared" / "fixtures" / "whatsapp" / "text.json"
+    fixture = WHATSAPP_PUBLIC / "text.json"
     body = fixture.read_bytes()
     with TestClient(create_app(settings)) as client:
         r = client.post(
@@ -212,7 +210,7 @@ def test_background_process_is_restarted_when_it_dies(tmp_path):
         assert supervisor.process is not first and supervisor.process.is_alive()
         # The new process takes the dead one's lease at once and does the work.
         queue = DeliveryQueue(connect(settings.queue_path), connect_state(settings.db))
-        body = (REPO.parent / "shared" / "fixtures" / "whatsapp" / "text.json").read_bytes()
+        body = (WHATSAPP_PUBLIC / "text.json").read_bytes()
         queue.append(body)
         while queue.counts() != {"done": 1} and time.monotonic() < deadline:
             time.sleep(0.05)

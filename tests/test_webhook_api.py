@@ -5,7 +5,6 @@ runner's pass (run here by hand, deterministically)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
@@ -13,16 +12,10 @@ from litestar.testing import TestClient
 from copilot.service import Settings, create_app
 from copilot.service.deliveries import DeliveryQueue, drain
 from integrations.whatsapp import compute_signature
+from tests.conftest import WHATSAPP_OWN, WHATSAPP_PUBLIC, whatsapp_payloads
 
 SECRET = "app-secret-for-tests"
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = sorted(
-    [
-        *(REPO / "tests" / "fixtures" / "whatsapp").glob("*.json"),
-        *(REPO.parent / "shared" / "fixtures" / "whatsapp").glob("*.json"),
-    ]
-)
-FIXTURES = [p for p in FIXTURES if p.name != "MANIFEST.json"]
+FIXTURES = whatsapp_payloads()
 STORED_KINDS = {"message", "echo", "history"}
 
 
@@ -75,7 +68,7 @@ def test_verification_handshake(client):
 
 
 def test_missing_or_wrong_signature_is_401_and_nothing_is_stored(client):
-    body = (REPO.parent / "shared" / "fixtures" / "whatsapp" / "text.json").read_bytes()
+    body = (WHATSAPP_PUBLIC / "text.json").read_bytes()
     assert post(client, body, signature=None).status_code == 401
     assert post(client, body, signature="sha256=" + "0" * 64).status_code == 401
     assert post(client, body, signature="md5=abc").status_code == 401
@@ -87,7 +80,7 @@ def test_missing_or_wrong_signature_is_401_and_nothing_is_stored(client):
 
 
 def test_delivery_is_stored_before_the_answer_then_processed(client):
-    body = (REPO.parent / "shared" / "fixtures" / "whatsapp" / "text.json").read_bytes()
+    body = (WHATSAPP_PUBLIC / "text.json").read_bytes()
     r = post(client, body)
     assert r.status_code == 200 and r.json()["status"] == "received"
     # Stored, not yet processed: the answer did not wait for the analysis.
@@ -139,16 +132,10 @@ def test_every_fixture_kind_is_stored(client):
         assert r.status_code == 200, (path.name, r.text)
     run_background(client)
     q = queue(client)
-    # A few shared fixtures are a bare `value` object, not a whole delivery: kept
-    # (raw body, state failed, the reason), never dropped.
-    partial = {p.name for p in FIXTURES if "object" not in json.loads(p.read_bytes())}
-    expected_counts = {"done": len(FIXTURES) - len(partial), "failed": len(partial)}
-    assert q.counts() == {k: v for k, v in expected_counts.items() if v}
+    assert q.counts() == {"done": len(FIXTURES)}
     inbox = client.app.state.service.inbox()
     kinds: dict[str, int] = {}
     for delivery_id in range(1, len(FIXTURES) + 1):
-        if FIXTURES[delivery_id - 1].name in partial:
-            continue
         events = q.events(delivery_id)
         assert events, FIXTURES[delivery_id - 1].name  # nothing dropped
         for event in events:
@@ -177,7 +164,7 @@ def test_every_fixture_kind_is_stored(client):
 
 def test_statuses_move_outbound_messages_forward(client):
     inbox = client.app.state.service.inbox()
-    body = (REPO.parent / "shared" / "fixtures" / "whatsapp" / "echo.json").read_bytes()
+    body = (WHATSAPP_OWN / "echoes.json").read_bytes()
     post(client, body)
     run_background(client)
     echo = json.loads(body)["entry"][0]["changes"][0]["value"]["message_echoes"][0]

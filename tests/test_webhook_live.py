@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from integrations.whatsapp import compute_signature
+from tests.conftest import whatsapp_payloads
 from tests.fakes.graph_api import FakeGraphAPI
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,16 +32,7 @@ SECRET = "live-app-secret"
 VERIFY = "live-verify-token"
 ADMIN = "live-admin-token-0123456789"
 PHONE_NUMBER_ID = "1122334455667"
-FIXTURES = [
-    p
-    for p in sorted(
-        [
-            *(REPO / "tests" / "fixtures" / "whatsapp").glob("*.json"),
-            *(REPO.parent / "shared" / "fixtures" / "whatsapp").glob("*.json"),
-        ]
-    )
-    if p.name != "MANIFEST.json"
-]
+FIXTURES = whatsapp_payloads()
 _ids = count(1)
 
 

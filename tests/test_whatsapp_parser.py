@@ -1,10 +1,9 @@
-"""The webhook parser on the project's own fixtures (tests/fixtures/whatsapp)."""
+"""The webhook parser on the project's own payloads (tests/data/whatsapp/own)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +16,9 @@ from integrations.whatsapp import (
     WebhookParseResult,
     parse_webhook,
 )
+from tests.conftest import WHATSAPP_OWN
 
-FIXTURES = Path(__file__).parent / "fixtures" / "whatsapp"
+FIXTURES = WHATSAPP_OWN
 LEAD = "573015550101"
 
 
@@ -233,6 +233,25 @@ def test_history_declined_reports_the_error() -> None:
     assert progress.errors[0].code == 2593109
     assert progress.errors[0].details == "History sharing is turned off by the business"
     assert progress.message_count == 0
+
+
+def test_history_media_follow_up_is_a_backfilled_message() -> None:
+    """Media of a backfilled thread comes later, as ``messages`` in a history change."""
+    event = only(parse("history_media.json"), "history")
+    assert event.backfill and event.contact.wa_id == LEAD
+    message = event.message
+    assert message.type is MessageType.IMAGE and message.text == "la foto del local que pedí"
+    assert message.direction is Direction.INBOUND and message.author is Author.LEAD
+    assert message.media.id == "910000000000101"
+    assert message.timestamp == datetime.fromtimestamp(1760000500, UTC)
+
+
+def test_history_declined_alone_is_not_a_delivery() -> None:
+    """Meta documents the declined notice as a bare ``value``: on its own it is
+    no delivery (in its envelope, see the test above)."""
+    value = load("history_declined.json")["entry"][0]["changes"][0]["value"]
+    with pytest.raises(WebhookError, match="'object' must be"):
+        parse_webhook(value)
 
 
 def test_app_state_sync_contacts() -> None:

@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from integrations.whatsapp import WebhookError, WebhookParseResult, parse_webhook
-from tests.conftest import SHARED
+from tests.conftest import whatsapp_payloads
 
-OWN = Path(__file__).parent / "fixtures" / "whatsapp"
-REAL = SHARED / "fixtures" / "whatsapp"
-SAMPLES = sorted(OWN.glob("*.json")) + sorted(
-    p for p in REAL.glob("*.json") if p.name != "MANIFEST.json"
-)
+SAMPLES = whatsapp_payloads()
 SAMPLE_BYTES = [p.read_bytes() for p in SAMPLES]
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,9 +1,11 @@
-"""The parser on ~60 real payloads from public projects (../shared/fixtures/whatsapp).
+"""The parser on 56 real payloads from public MIT-licensed projects
+(tests/data/whatsapp/public, with their license notices in LICENSES.md).
 
 Each file has its own expectations: the event kinds in order and the key
 values the copilot relies on. A file without expectations fails the suite, so
-new shapes cannot slip in untested. The files are read in place, never copied
-into the repo (some are Meta documentation without a licence).
+new shapes cannot slip in untested. Meta's documentation examples carry no
+license and are not copied: the project's own payloads cover those kinds
+(tests/test_whatsapp_parser.py).
 """
 
 from __future__ import annotations
@@ -11,18 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from copilot.taxonomy import Author, DeliveryStatus, Direction, MessageType
-from integrations.whatsapp import WebhookError, WebhookParseResult, parse_webhook
-from tests.conftest import SHARED
-
-REAL = SHARED / "fixtures" / "whatsapp"
-
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="shared fixtures not available")
+from copilot.taxonomy import DeliveryStatus, Direction, MessageType
+from integrations.whatsapp import WebhookParseResult, parse_webhook
+from tests.conftest import WHATSAPP_PUBLIC as REAL
 
 Check = Callable[[WebhookParseResult], None]
 EXPECTED: dict[str, tuple[list[str], Check]] = {}
@@ -391,14 +388,6 @@ def _failed_netflie(r: WebhookParseResult) -> None:
 # --- Coexistence -------------------------------------------------------------------------
 
 
-@expect("echo.json", ["echo"])
-def _echo(r: WebhookParseResult) -> None:
-    e = r.events[0]
-    assert e.contact.wa_id == "16505551234"
-    assert e.message.direction is Direction.OUTBOUND and e.message.author is Author.PHONE_ECHO
-    assert e.message.text.startswith("Here's the info you requested!")
-
-
 @expect("echo_bsuid.json", ["echo"])
 def _echo_bsuid(r: WebhookParseResult) -> None:
     e = r.events[0]
@@ -419,41 +408,6 @@ def _echo_edit(r: WebhookParseResult) -> None:
 def _echo_revoke(r: WebhookParseResult) -> None:
     assert r.events[0].direction is Direction.OUTBOUND
     assert r.events[0].original_message_id == "wamid.zzzzzz"
-
-
-@expect("history.json", ["history_progress", "history", "history", "history", "history"])
-def _history(r: WebhookParseResult) -> None:
-    progress = r.events[0]
-    assert (progress.phase, progress.chunk_order, progress.progress) == (0, 1, 55)
-    assert (progress.thread_count, progress.message_count) == (2, 4)
-    first, placeholder, thanks, other = r.events[1:]
-    assert first.message.direction is Direction.OUTBOUND and first.contact.wa_id == "16505551234"
-    assert first.message.status is DeliveryStatus.READ
-    assert placeholder.message.type is MessageType.UNKNOWN
-    assert placeholder.message.status is DeliveryStatus.PLAYED
-    assert thanks.message.direction is Direction.INBOUND and thanks.message.text == "Thanks!"
-    assert other.contact.wa_id == "12125557890" and other.message.direction is Direction.OUTBOUND
-    assert all(e.backfill for e in r.events[1:])
-
-
-@expect("history_media.json", ["history"])
-def _history_media(r: WebhookParseResult) -> None:
-    e = r.events[0]
-    assert e.message.type is MessageType.IMAGE and e.message.text == "Black Prince echeveria"
-    assert e.message.direction is Direction.INBOUND and e.contact.wa_id == "16505551234"
-
-
-@expect("smb_app_state_sync.json", ["app_state_sync"])
-def _state_sync(r: WebhookParseResult) -> None:
-    e = r.events[0]
-    assert e.action == "add" and e.contact.wa_id == "16505551234"
-    assert e.contact.name == "Pablo Morales" and e.timestamp == ts(1739321024)
-
-
-@expect("user_preferences_resume.json", ["user_preferences"])
-def _resume(r: WebhookParseResult) -> None:
-    e = r.events[0]
-    assert e.value == "resume" and e.opted_out is False and e.contact.wa_id == "16505551234"
 
 
 @expect("user_preferences_signup.json", ["user_preferences"])
@@ -498,15 +452,10 @@ def _restriction(r: WebhookParseResult) -> None:
 
 
 def _real_files() -> list[str]:
-    if not REAL.is_dir():
-        return []
     return sorted(p.name for p in REAL.glob("*.json") if p.name != "MANIFEST.json")
 
 
-BARE_VALUE = "history_declined_value.json"  # not a delivery: see test_history_declined_value
-
-
-@pytest.mark.parametrize("name", [n for n in _real_files() if n != BARE_VALUE])
+@pytest.mark.parametrize("name", _real_files())
 def test_real_payload(name: str) -> None:
     """Every real payload parses without problems into the expected events."""
     assert name in EXPECTED, f"no expectations written for {name}"
@@ -517,30 +466,21 @@ def test_real_payload(name: str) -> None:
     check(result)
 
 
-def test_history_declined_value() -> None:
-    """Meta documents this one as a bare ``value``: not a delivery on its own,
-    and inside an envelope it reports why history is unavailable."""
-    value = json.loads((REAL / BARE_VALUE).read_bytes())
-    with pytest.raises(WebhookError, match="'object' must be"):
-        parse_webhook(value)
-    wrapped = {
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "1", "changes": [{"field": "history", "value": value}]}],
-    }
-    result = parse_webhook(wrapped)
-    assert [e.kind for e in result.events] == ["history_progress"]
-    assert result.events[0].errors[0].code == 2593109
-
-
 def test_every_expectation_has_its_file() -> None:
-    """The table and the directory agree (about 60 files)."""
-    files = set(_real_files())
-    assert len(files) >= 60
-    assert set(EXPECTED) <= files
-    assert files - set(EXPECTED) == {BARE_VALUE}
+    """The table and the directory agree."""
+    assert set(EXPECTED) == set(_real_files())
+    assert len(EXPECTED) == 56
 
 
-def test_manifest_lists_the_files() -> None:
+def test_every_file_names_its_source_and_license() -> None:
+    """Each copied file is in the manifest with its repository, commit and path,
+    and LICENSES.md carries the notice of each of those repositories."""
     manifest = json.loads((REAL / "MANIFEST.json").read_text(encoding="utf-8"))
-    listed = {Path(item["file"]).name for item in manifest}
-    assert set(_real_files()) <= listed
+    assert sorted(item["file"] for item in manifest) == _real_files()
+    licenses = (REAL / "LICENSES.md").read_text(encoding="utf-8")
+    for item in manifest:
+        assert item["license"] == "MIT" and item["path"], item
+        assert len(item["commit"]) == 40, item
+        section = licenses.split(f"## {item['repository']}\n", 1)[1].split("\n## ", 1)[0]
+        assert item["commit"] in section and f"`{item['file']}`" in section, item
+        assert "Copyright (c)" in section and "Permission is hereby granted" in section
