@@ -246,7 +246,7 @@ class QualificationFields(Model):
         return [name for name, value in self if value is not None]
 
     def flat(self) -> dict[str, Any]:
-        """Plain values, in the shape of the eval predictions (``datasets.md``)."""
+        """Plain values, in the shape of the eval predictions (``docs/datasets.md``)."""
         out: dict[str, Any] = {}
         for name, field in self:
             if name == "timeline":
@@ -288,7 +288,7 @@ class SuggestedReply(Model):
 
 
 class ConversationState(Model):
-    """The clock-and-history facts the template choice reads (see ``datasets.md``)."""
+    """The clock-and-history facts the template choice reads (see ``docs/datasets.md``)."""
 
     stage: Stage = Stage.NEW
     lost_reason: LostReason | None = None

@@ -1,4 +1,4 @@
-"""Reply suggestion: template choice, rendering, 24-hour window. OWNER: helper D.
+"""Reply suggestion: template choice, rendering, 24-hour window (docs/taxonomy.md).
 
 Template choice follows the taxonomy's "first rule that applies" order:
 

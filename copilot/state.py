@@ -1,4 +1,4 @@
-"""The conversation state the template choice reads. OWNER: helper D.
+"""The conversation state the template choice reads.
 
 Definitions (all as of ``now``):
 

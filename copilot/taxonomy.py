@@ -1,6 +1,6 @@
 """The labels the copilot speaks, as enums.
 
-The values are the wire values fixed by ``shared/spec/taxonomy.md``: enum values
+The values are the wire values fixed by ``docs/taxonomy.md``: enum values
 in the models, JSON in the API and labels in eval datasets. Never rename them.
 """
 

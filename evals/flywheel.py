@@ -1,7 +1,7 @@
 """The data flywheel: turn what agents fixed in the inbox into candidate eval cases.
 
 ``export_cases(db, out_dir)`` reads an inbox database and writes, in the formats
-of ``datasets.md``:
+of ``docs/datasets.md``:
 
 - ``intents.jsonl``, ``origins.jsonl``, ``handoff.jsonl``, ``fields.jsonl``: one
   line per lead message whose labels an agent corrected (the corrected labels are

@@ -1,4 +1,4 @@
-"""The eval dataset line formats of ``datasets.md``, as pydantic models.
+"""The eval dataset line formats of ``docs/datasets.md``, as pydantic models.
 
 Labels are the taxonomy enums, so a typo in a gold label is a validation error
 that names the valid values. Top-level keys beyond the format (notes, sources)

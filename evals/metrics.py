@@ -38,7 +38,7 @@ SCORED_FIELDS: tuple[str, ...] = (
     "city",
 )
 
-#: Relative tolerance of a budget amount (datasets.md: within 1 %).
+#: Relative tolerance of a budget amount (docs/datasets.md: within 1 %).
 BUDGET_TOLERANCE = 0.01
 
 _SPACES = re.compile(r"\s+")
@@ -74,7 +74,7 @@ def is_correct(pred: str | None, gold: str, also: Sequence[str] = ()) -> bool:
 
 def credited_gold(pred: str | None, gold: str, also: Sequence[str] = ()) -> str:
     """The gold label a prediction is scored against: the prediction itself when it is
-    an accepted alternative (datasets.md: a prediction in ``also`` counts as the gold)."""
+    an accepted alternative (docs/datasets.md: a prediction in ``also`` counts as the gold)."""
     return pred if pred is not None and pred in also else gold
 
 
@@ -164,7 +164,7 @@ def _empty(field: str, value: Any) -> bool:
 
 
 def field_matches(field: str, gold: Any, pred: Any) -> bool:
-    """Whether a predicted field value matches a non-empty gold value (datasets.md rules).
+    """Whether a predicted field value matches a non-empty gold value (docs/datasets.md rules).
 
     - ``need``, ``prior_solution``, ``pain``: gold is key terms; right when the
       prediction contains any of them (case- and accent-insensitive).

@@ -1,6 +1,6 @@
 """One task per dataset kind: how to run the copilot on a line and how to score it.
 
-A task turns a dataset item into the copilot's input (``datasets.md``), reads
+A task turns a dataset item into the copilot's input (``docs/datasets.md``), reads
 the prediction in the predictions-file shape, and scores lists of them. The
 runner only talks to the :class:`Task` interface, so a new kind is one class.
 """

@@ -16,7 +16,7 @@ from evals.datasets_io import (
 )
 from evals.items import detect_kind
 
-# The examples of datasets.md, one per kind.
+# The examples of docs/datasets.md, one per kind.
 EXAMPLES = {
     "intents": {
         "id": "i001",

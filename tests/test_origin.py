@@ -81,7 +81,7 @@ def test_empty_referral_is_no_evidence(profile):
 
 
 def test_entry_point_beats_referral_metadata(profile):
-    # datasets.md's origins example: the business's own prefilled text is the
+    # docs/datasets.md's origins example: the business's own prefilled text is the
     # most specific evidence, even when the message also carries an ad referral.
     p = with_entry_points(profile, {"Hola! Vengo de la web": "website"})
     c = conv(lead("Hola! Vengo de la web, quiero info del curso", referral=Referral(**AD)))

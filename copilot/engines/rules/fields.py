@@ -1,4 +1,4 @@
-"""Qualification fields merged across a conversation. OWNER: helper B.
+"""Qualification fields merged across a conversation.
 
 Only the lead's (inbound) messages are sources; the business's last message before
 each of them is context: "el viernes" after "¿para cuándo lo necesitas?" is a

@@ -1,4 +1,4 @@
-"""Intent classification of one inbound message, in context. OWNER: helper A.
+"""Intent classification of one inbound message, in context.
 
 How a message is classified, in order:
 

@@ -1,4 +1,4 @@
-"""Language detection for short WhatsApp lines (es, pt, en). OWNER: helper A.
+"""Language detection for short WhatsApp lines (es, pt, en).
 
 Short chat lines defeat statistical detectors, so this one scores words from a
 lexicon of frequent and distinctive words per language (``lexicons/language.toml``),

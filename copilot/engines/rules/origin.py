@@ -5,7 +5,7 @@ The taxonomy's precedence, most reliable first:
 1. a configured entry point: the first text equals or starts with a prefilled
    text or code the business set (``profile.entry_points``). It is the most
    specific metadata there is (the business chose that text for that channel),
-   so it beats a referral, as in ``datasets.md``'s origins example;
+   so it beats a referral, as in ``docs/datasets.md``'s origins example;
 2. a WhatsApp ``referral`` object (click-to-WhatsApp ad, or a Facebook/Instagram post);
 3. a campaign context: the lead replies to a template or campaign button;
 4. text cues in the first inbound messages (``lexicons/origin.toml``);

@@ -1,7 +1,7 @@
 """For when: time expressions in a lead's message and their bucket.
 
 The bucket is counted from the message's own date in the business's time zone
-(``taxonomy.md``): ``immediate`` within 7 days (today, tomorrow, this weekend, next
+(``docs/taxonomy.md``): ``immediate`` within 7 days (today, tomorrow, this weekend, next
 week, "ya", "asap", "urgente"), ``this_month`` later but within the current
 calendar month, ``later`` after it. Cheap patterns find the expressions; explicit
 dates ("el 15 de diciembre", "December 10th", "20/12") go to ``dateparser``, only
