@@ -33,7 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from integrations.whatsapp import compute_signature  # noqa: E402
+from copilot.integrations.whatsapp import compute_signature  # noqa: E402
 
 SECRET = "bench-app-secret"
 LOG = Path(tempfile.gettempdir()) / "bench_webhook.log"

@@ -72,7 +72,10 @@ class Prompt:
 
 
 def _root() -> Traversable:
-    return resources.files("prompts")
+    # The wheel installs prompts/ as copilot/data/prompts (see pyproject.toml);
+    # a checkout keeps it beside copilot/.
+    bundled = resources.files("copilot") / "data" / "prompts"
+    return bundled if bundled.is_dir() else Path(__file__).resolve().parent.parent / "prompts"
 
 
 def _version_key(version: str) -> int:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from evals.datasets_io import Dataset
-from evals.runner import DatasetResult
+from copilot.evals.datasets_io import Dataset
+from copilot.evals.runner import DatasetResult
 
 STATUSES = ("fixed", "broken", "changed", "unchanged")
 

@@ -28,7 +28,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _turn_fields(turn: Any) -> tuple[str | None, str, str, datetime | str | None]:
-    # Accept both plain dicts and evals.items.Turn models.
+    # Accept both plain dicts and copilot.evals.items.Turn models.
     if isinstance(turn, Mapping):
         return turn.get("id"), turn["from"], turn.get("text") or "", turn.get("ts")
     return turn.id, turn.sender, turn.text, turn.ts

@@ -15,9 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from copilot.evals.items import ITEM_MODELS, Item, detect_kind
 from pydantic import ValidationError
-
-from evals.items import ITEM_MODELS, Item, detect_kind
 
 KINDS: tuple[str, ...] = tuple(ITEM_MODELS)
 #: JSONL files a folder may hold that are records, not datasets (skipped when a
@@ -152,7 +151,7 @@ def load_dataset(path: str | Path, kind: str | None = None) -> Dataset:
 
 def shipped_datasets_dir() -> Path:
     """The folder of the datasets shipped inside the package (``evals/datasets``)."""
-    return Path(str(resources.files("evals") / "datasets"))
+    return Path(str(resources.files("copilot.evals") / "datasets"))
 
 
 def resolve_dataset_paths(spec: str) -> list[Path]:

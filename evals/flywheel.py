@@ -35,13 +35,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from copilot.evals.datasets_io import write_jsonl
 from sqlite_utils import Database
 
 from copilot.inbox.db import open_db
 from copilot.inbox.models import to_epoch
 from copilot.inbox.replies import similarity
 from copilot.models import ConversationState
-from evals.datasets_io import write_jsonl
 
 LANGS = ("es", "pt", "en")
 #: The files an export writes, in order.

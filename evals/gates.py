@@ -21,11 +21,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from copilot.evals.compare import Comparison
+from copilot.evals.runner import DatasetResult
+from copilot.evals.tasks import TASKS
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from evals.compare import Comparison
-from evals.runner import DatasetResult
-from evals.tasks import TASKS
 
 
 class GateError(ValueError):
@@ -70,7 +69,7 @@ class GateCheck:
 
 def default_gates_path() -> Path:
     """The gates file shipped with the evals (``evals/gates.toml``)."""
-    return Path(str(resources.files("evals") / "gates.toml"))
+    return Path(str(resources.files("copilot.evals") / "gates.toml"))
 
 
 def load_gates(path: str | Path | None = None) -> dict[str, GateRule]:

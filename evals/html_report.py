@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
-from evals.compare import Comparison
-from evals.gates import GateCheck
-from evals.report import (
+from copilot.evals.compare import Comparison
+from copilot.evals.gates import GateCheck
+from copilot.evals.report import (
     CONFUSIONS,
     MAX_CASES,
     detail_tables,
@@ -23,7 +21,8 @@ from evals.report import (
     headline_rows,
     language_table,
 )
-from evals.runner import DatasetResult
+from copilot.evals.runner import DatasetResult
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 _RIGHT = "5, 150, 105"  # diagonal: green
 _WRONG = "220, 38, 38"  # off the diagonal: red
@@ -36,7 +35,7 @@ _DARK = 0.55
 
 def _environment() -> Environment:
     return Environment(
-        loader=PackageLoader("evals", "templates"),
+        loader=PackageLoader("copilot.evals", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -1,7 +1,7 @@
 """Record an LLM-engine cassette over labelled datasets, for replays in CI.
 
-    python -m evals.record_cassette                       # the shipped cassette, scripted
-    python -m evals.record_cassette --base-url https://api.openai.com/v1 --model gpt-4o-mini
+    python -m copilot.evals.record_cassette                       # the shipped cassette, scripted
+    python -m copilot.evals.record_cassette --base-url https://api.openai.com/v1 --model gpt-4o-mini
 
 Without ``--base-url`` there is no real model: the script starts the local fake
 OpenAI-compatible server (``tests/fakes/openai_server.py``, so it runs from a
@@ -14,7 +14,7 @@ same script records a real model's answers instead.
 
 The first line of the cassette is a metadata entry (``"key": "_meta"``) saying
 how it was recorded; the engine never asks for that key, so replays ignore it.
-The eval runner does the recording (``evals.runner.run_dataset``), so the
+The eval runner does the recording (``copilot.evals.runner.run_dataset``), so the
 requests are exactly the ones ``lead-copilot eval --engine 'llm:...'`` replays.
 """
 
@@ -27,27 +27,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from copilot.evals.datasets_io import Dataset, load_dataset, resolve_dataset_paths
+from copilot.evals.runner import DatasetResult, run_dataset
+
 from copilot.engines.llm import LLMEngine
 from copilot.engines.rules import RulesEngine
 from copilot.facade import Copilot
 from copilot.models import Analysis, Conversation, FieldValue
 from copilot.profile import BusinessProfile, load_profile
 from copilot.taxonomy import TemplateKey
-from evals.datasets_io import Dataset, load_dataset, resolve_dataset_paths
-from evals.runner import DatasetResult, run_dataset
 
-ROOT = Path(__file__).resolve().parent.parent
+CASSETTES = Path(__file__).resolve().parent / "cassettes"
 #: The shipped cassette and what it covers (the CI replay reads the same).
-DEFAULT_OUT = ROOT / "evals" / "cassettes" / "analyze-v1-test-intents-handoff.jsonl"
+DEFAULT_OUT = CASSETTES / "analyze-v1-test-intents-handoff.jsonl"
 DEFAULT_DATASETS = ("test/intents", "test/handoff")
 DEFAULT_SAMPLE = 20
-SAMPLES = ROOT / "evals" / "cassettes"
+SAMPLES = CASSETTES
 DEFAULT_MODEL = "gpt-4o-mini"
 META_KEY = "_meta"
 SCRIPTED_NOTE = (
     "Recorded against a scripted local stand-in (tests/fakes/openai_server.py answering "
     "with outputs derived from the rules engine), NOT a real model. Re-record with "
-    "python -m evals.record_cassette --base-url URL --model NAME to capture a real model."
+    "python -m copilot.evals.record_cassette --base-url URL --model NAME to capture a real model."
 )
 
 

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from evals.compare import Comparison, MetricDelta
-from evals.runner import DatasetResult
+from copilot.evals.compare import Comparison, MetricDelta
+from copilot.evals.runner import DatasetResult
 
 #: Wrong cases listed per dataset in the Markdown report.
 MAX_CASES = 50

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from copilot.evals.datasets_io import Dataset
+from copilot.evals.metrics import bootstrap_ci
+from copilot.evals.tasks import Case, RunContext, task_for
+
 from copilot.engines.base import Engine, EngineError, get_engine
 from copilot.profile import BusinessProfile
-from evals.datasets_io import Dataset
-from evals.metrics import bootstrap_ci
-from evals.tasks import Case, RunContext, task_for
 
 #: When this many items in a row fail, the engine is broken: stop instead of
 #: grinding through the whole dataset (e.g. an LLM endpoint that is down).
@@ -258,7 +259,7 @@ def result_from_predictions(
     """Score saved predictions (e.g. an earlier run's ``--predictions`` file) as a run.
 
     ``predictions`` must hold one row per dataset line, in order, with the same ids
-    (see :func:`evals.datasets_io.load_predictions`)."""
+    (see :func:`copilot.evals.datasets_io.load_predictions`)."""
     metrics, headline, by_language, cases = score_predictions(dataset, predictions)
     return DatasetResult(
         dataset=dataset,

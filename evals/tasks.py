@@ -11,13 +11,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from copilot.evals import metrics as m
+from copilot.evals.conversations import analysis_time, build_conversation
+from copilot.evals.items import FieldsItem, HandoffItem, IntentItem, OriginItem, TemplateItem
+
 from copilot.engines.base import Engine
 from copilot.facade import Copilot
 from copilot.models import Analysis, Conversation
 from copilot.profile import BusinessProfile
-from evals import metrics as m
-from evals.conversations import analysis_time, build_conversation
-from evals.items import FieldsItem, HandoffItem, IntentItem, OriginItem, TemplateItem
 
 _CASE_TEXT_CHARS = 160
 

@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    python -m evals.train_intent_model            # train, cross-validate, write weights
-    python -m evals.train_intent_model --check    # rebuild and compare to the shipped file
-    python -m evals.train_intent_model --cv-only  # only the cross-validation report
+    python -m copilot.evals.train_intent_model            # train, cross-validate, write weights
+    python -m copilot.evals.train_intent_model --check    # rebuild and compare to the shipped file
+    python -m copilot.evals.train_intent_model --cv-only  # only the cross-validation report
 
 Training data (TRAINING data only, never ``datasets/test`` nor a blind set):
 ``evals/datasets/dev/intents.jsonl`` plus ``evals/train_data/intents-*.jsonl``
@@ -33,6 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from copilot.evals import metrics
+from copilot.evals.conversations import build_conversation
+
 from copilot.engines.rules.intent import LEXICON, prompt_kind
 from copilot.engines.rules.intent_model import (
     IntentModel,
@@ -43,8 +46,6 @@ from copilot.engines.rules.intent_model import (
     softmax,
     sparse_rows,
 )
-from evals import metrics
-from evals.conversations import build_conversation
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = (

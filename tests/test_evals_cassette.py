@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from copilot.evals import record_cassette
+from copilot.evals.datasets_io import load_dataset
+from copilot.evals.runner import EngineSpec, run_dataset
 
 from copilot.cli import main
 from copilot.profile import load_profile
-from evals import record_cassette
-from evals.datasets_io import load_dataset
-from evals.runner import EngineSpec, run_dataset
 
 REPO = Path(__file__).resolve().parent.parent
 CASSETTE = REPO / "evals" / "cassettes" / "analyze-v1-test-intents-handoff.jsonl"

@@ -6,15 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-
-from evals.datasets_io import (
+from copilot.evals.datasets_io import (
     DatasetError,
     load_dataset,
     parse_dataset,
     resolve_dataset_paths,
     shipped_datasets_dir,
 )
-from evals.items import detect_kind
+from copilot.evals.items import detect_kind
 
 # The examples of docs/datasets.md, one per kind.
 EXAMPLES = {

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from copilot.evals.datasets_io import load_dataset
 from litestar.testing import TestClient
 
 from copilot.cli import main
@@ -19,7 +20,6 @@ from copilot.inbox.testing import RecordingSender
 from copilot.models import Contact, ConversationState, Message
 from copilot.service import Settings, create_app
 from copilot.taxonomy import Language, TemplateKey
-from evals.datasets_io import load_dataset
 
 LAURA = Contact(wa_id="573001112233", name="Laura")
 START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday 10:00 in Bogotá: open

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from evals import metrics as m
+from copilot.evals import metrics as m
 
 
 def test_prf_and_zero_division() -> None:

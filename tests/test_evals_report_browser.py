@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from evals.datasets_io import load_dataset
-from evals.html_report import render_html
-from evals.runner import result_from_predictions
+from copilot.evals.datasets_io import load_dataset
+from copilot.evals.html_report import render_html
+from copilot.evals.runner import result_from_predictions
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

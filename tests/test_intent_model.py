@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from copilot.evals import train_intent_model
 
 from copilot.engines.rules import intent as intent_module
 from copilot.engines.rules.intent import LEXICON, classify_intent
@@ -23,7 +24,6 @@ from copilot.engines.rules.intent_model import (
 )
 from copilot.models import Message
 from copilot.taxonomy import Author, Direction, Intent, Language
-from evals import train_intent_model
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DEV = Path(train_intent_model.__file__).parent / "datasets" / "dev" / "intents.jsonl"

@@ -9,6 +9,8 @@ from email.utils import format_datetime
 from types import SimpleNamespace
 
 import pytest
+from copilot.integrations.llm import LangChainProvider, OpenAIProvider
+from copilot.integrations.llm.openai_provider import retry_after_seconds
 
 from copilot.engines.llm import LLMEngine
 from copilot.llm.calls import RetryPolicy
@@ -16,8 +18,6 @@ from copilot.llm.provider import LLMRequest, ProviderError, TransientError
 from copilot.llm.schema import AnalyzeOutput
 from copilot.models import Conversation, Message
 from copilot.taxonomy import Intent
-from integrations.llm import LangChainProvider, OpenAIProvider
-from integrations.llm.openai_provider import retry_after_seconds
 from tests.fakes.chat_model import ScriptedChatModel
 from tests.fakes.llm_answers import analyze_answer, analyze_json
 from tests.fakes.openai_server import FakeOpenAI, Reply

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -60,8 +60,10 @@ def test_the_hash_follows_the_content() -> None:
     assert one.hash != changed.hash
 
 
-def test_the_shipped_file_is_package_data() -> None:
-    text = (resources.files("prompts") / "analyze" / "v1.md").read_text(encoding="utf-8")
+def test_the_shipped_file_is_the_one_loaded() -> None:
+    # The wheel carries prompts/ as package data (tests/test_wheel.py checks it).
+    shipped = Path(__file__).resolve().parent.parent / "prompts" / "analyze" / "v1.md"
+    text = shipped.read_text(encoding="utf-8")
     assert parse_prompt(text).hash == load_prompt("analyze@v1").hash
 
 

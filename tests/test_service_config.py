@@ -9,6 +9,7 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from copilot.integrations.whatsapp import WhatsAppSender, compute_signature
 from litestar.testing import TestClient
 
 from copilot.cli import main
@@ -23,7 +24,6 @@ from copilot.service.deliveries import (
     process_delivery,
 )
 from copilot.service.sending import CloudAPISender, DatabaseOutbox, build_sender
-from integrations.whatsapp import WhatsAppSender, compute_signature
 from tests.conftest import WHATSAPP_PUBLIC
 from tests.fakes.graph_api import FakeGraphAPI
 

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import TypeAdapter
-
-from copilot.taxonomy import Author, DeliveryStatus, Direction, MessageType
-from integrations.whatsapp import (
+from copilot.integrations.whatsapp import (
     WebhookError,
     WebhookEvent,
     WebhookParseResult,
     parse_webhook,
 )
+from pydantic import TypeAdapter
+
+from copilot.taxonomy import Author, DeliveryStatus, Direction, MessageType
 from tests.conftest import WHATSAPP_OWN
 
 FIXTURES = WHATSAPP_OWN

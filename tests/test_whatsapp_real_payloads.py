@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from copilot.integrations.whatsapp import WebhookParseResult, parse_webhook
 
 from copilot.taxonomy import DeliveryStatus, Direction, MessageType
-from integrations.whatsapp import WebhookParseResult, parse_webhook
 from tests.conftest import WHATSAPP_PUBLIC as REAL
 
 Check = Callable[[WebhookParseResult], None]

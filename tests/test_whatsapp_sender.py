@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-
-from integrations.whatsapp import (
+from copilot.integrations.whatsapp import (
     AsyncOutboxSender,
     AsyncWhatsAppSender,
     ConfigError,
@@ -26,7 +25,8 @@ from integrations.whatsapp import (
     check_can_send,
     sender_from_env,
 )
-from integrations.whatsapp.sender import parse_retry_after
+from copilot.integrations.whatsapp.sender import parse_retry_after
+
 from tests.fakes import graph_api as fake_graph
 from tests.fakes.graph_api import FakeGraphAPI, FakeResponse
 

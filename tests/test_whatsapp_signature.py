@@ -6,8 +6,7 @@ import hashlib
 import hmac
 
 import pytest
-
-from integrations.whatsapp import (
+from copilot.integrations.whatsapp import (
     SignatureError,
     VerificationError,
     compute_signature,

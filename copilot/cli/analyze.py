@@ -75,8 +75,8 @@ def _is_turn_list(value: Any) -> bool:
 
 def parse_conversation(data: Any, name: str = "conversation") -> Conversation:
     """A conversation from parsed JSON: a ``Conversation`` or a list of turns."""
-    from evals.conversations import turns_to_messages
-    from evals.items import Turn
+    from copilot.evals.conversations import turns_to_messages
+    from copilot.evals.items import Turn
 
     rest: dict[str, Any] = {}
     turns = None

@@ -18,10 +18,8 @@ import click
 from copilot.cli import main
 from copilot.cli.analyze import fail, load_profile_or_fail
 from copilot.engines.base import Engine, EngineError
-from copilot.inbox.errors import InboxDatabaseError
-from copilot.profile import BusinessProfile
-from evals.compare import Comparison, compare
-from evals.datasets_io import (
+from copilot.evals.compare import Comparison, compare
+from copilot.evals.datasets_io import (
     Dataset,
     DatasetError,
     load_dataset,
@@ -29,22 +27,24 @@ from evals.datasets_io import (
     resolve_dataset_paths,
     write_jsonl,
 )
-from evals.flywheel import export_cases
-from evals.gates import GateCheck, GateError, check_gates, load_gates, summarize
-from evals.html_report import render_html
-from evals.report import (
+from copilot.evals.flywheel import export_cases
+from copilot.evals.gates import GateCheck, GateError, check_gates, load_gates, summarize
+from copilot.evals.html_report import render_html
+from copilot.evals.report import (
     render_comparison_markdown,
     render_comparison_text,
     render_markdown,
     render_text,
 )
-from evals.runner import (
+from copilot.evals.runner import (
     DatasetResult,
     EngineSpec,
     EvalAbort,
     result_from_predictions,
     run_dataset,
 )
+from copilot.inbox.errors import InboxDatabaseError
+from copilot.profile import BusinessProfile
 
 #: Exit code when a quality gate fails (bad input exits 2).
 EXIT_GATE_FAILED = 1

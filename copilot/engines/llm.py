@@ -188,10 +188,10 @@ class LLMEngine:
         if provider is not None:
             return provider
         if langchain_model is not None:
-            from integrations.llm.langchain_provider import LangChainProvider
+            from copilot.integrations.llm.langchain_provider import LangChainProvider
 
             return LangChainProvider(langchain_model)
-        from integrations.llm.openai_provider import OpenAIProvider
+        from copilot.integrations.llm.openai_provider import OpenAIProvider
 
         try:
             return OpenAIProvider(

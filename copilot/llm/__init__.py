@@ -7,5 +7,5 @@
 - :mod:`~copilot.llm.store`: the SQLite cache and token ledger, cassettes.
 - :mod:`~copilot.llm.cost`: the price table; :mod:`~copilot.llm.tokens`: offline token counts.
 - :mod:`~copilot.llm.provider`: request/response types and the provider protocol;
-  the providers themselves live in :mod:`integrations.llm`.
+  the providers themselves live in :mod:`copilot.integrations.llm`.
 """

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from integrations.whatsapp.sender import DEFAULT_BASE_URL
+from copilot.integrations.whatsapp.sender import DEFAULT_BASE_URL
 
 ENGINES = ("rules", "llm", "hybrid")
 

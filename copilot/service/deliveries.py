@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.inbox import Inbox, InboxDatabaseError, InboxError
-from integrations.whatsapp import WebhookError, parse_webhook
+from copilot.integrations.whatsapp import WebhookError, parse_webhook
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from copilot.inbox import OutgoingMessage, Sender
+from copilot.integrations.whatsapp import WhatsAppSender
 from copilot.service.config import Settings
-from integrations.whatsapp import WhatsAppSender
 
 
 class CloudAPISender:

@@ -11,14 +11,14 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from integrations.llm.langchain_provider import LangChainProvider
-    from integrations.llm.openai_provider import OpenAIProvider
+    from copilot.integrations.llm.langchain_provider import LangChainProvider
+    from copilot.integrations.llm.openai_provider import OpenAIProvider
 
 __all__ = ["LangChainProvider", "OpenAIProvider"]
 
 _MODULES = {
-    "LangChainProvider": "integrations.llm.langchain_provider",
-    "OpenAIProvider": "integrations.llm.openai_provider",
+    "LangChainProvider": "copilot.integrations.llm.langchain_provider",
+    "OpenAIProvider": "copilot.integrations.llm.openai_provider",
 }
 
 

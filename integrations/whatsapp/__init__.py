@@ -9,7 +9,7 @@
 * :func:`check_can_send`: the 24-hour window and opt-out rules.
 """
 
-from integrations.whatsapp.errors import (
+from copilot.integrations.whatsapp.errors import (
     ConfigError,
     InvalidMessageError,
     OptedOutError,
@@ -21,7 +21,7 @@ from integrations.whatsapp.errors import (
     WhatsAppError,
     WindowClosedError,
 )
-from integrations.whatsapp.events import (
+from copilot.integrations.whatsapp.events import (
     AccountUpdate,
     AppStateSync,
     EchoMessage,
@@ -41,10 +41,10 @@ from integrations.whatsapp.events import (
     WebhookEvent,
     WebhookParseResult,
 )
-from integrations.whatsapp.parser import parse_webhook
-from integrations.whatsapp.payloads import ListRow, ListSection, ReplyButton
-from integrations.whatsapp.policy import SendKind, check_can_send
-from integrations.whatsapp.sender import (
+from copilot.integrations.whatsapp.parser import parse_webhook
+from copilot.integrations.whatsapp.payloads import ListRow, ListSection, ReplyButton
+from copilot.integrations.whatsapp.policy import SendKind, check_can_send
+from copilot.integrations.whatsapp.sender import (
     AsyncOutboxSender,
     AsyncWhatsAppSender,
     OutboxItem,
@@ -52,7 +52,7 @@ from integrations.whatsapp.sender import (
     WhatsAppSender,
     sender_from_env,
 )
-from integrations.whatsapp.signature import (
+from copilot.integrations.whatsapp.signature import (
     SIGNATURE_HEADER,
     compute_signature,
     verify_signature,

@@ -10,7 +10,7 @@ from typing import Any
 
 
 class WhatsAppError(Exception):
-    """Base class of every error raised by ``integrations.whatsapp``."""
+    """Base class of every error raised by ``copilot.integrations.whatsapp``."""
 
 
 class SignatureError(WhatsAppError, ValueError):

@@ -21,10 +21,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot.models import Contact, Media, Message, MessageContext, Referral
-from copilot.taxonomy import Author, DeliveryStatus, Direction, MessageType
-from integrations.whatsapp.errors import WebhookError
-from integrations.whatsapp.events import (
+from copilot.integrations.whatsapp.errors import WebhookError
+from copilot.integrations.whatsapp.events import (
     AccountUpdate,
     AppStateSync,
     ConversationInfo,
@@ -45,6 +43,9 @@ from integrations.whatsapp.events import (
     UserPreferences,
     WebhookParseResult,
 )
+
+from copilot.models import Contact, Media, Message, MessageContext, Referral
+from copilot.taxonomy import Author, DeliveryStatus, Direction, MessageType
 
 BUSINESS_ACCOUNT_OBJECT = "whatsapp_business_account"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from integrations.whatsapp.errors import OptedOutError, WindowClosedError
+from copilot.integrations.whatsapp.errors import OptedOutError, WindowClosedError
 
 
 class SendKind(StrEnum):

@@ -30,6 +30,15 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 
 import httpx
+from copilot.integrations.whatsapp.errors import ConfigError, SendError
+from copilot.integrations.whatsapp.payloads import (
+    ListSection,
+    ReplyButton,
+    buttons_payload,
+    list_payload,
+    template_payload,
+    text_payload,
+)
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity import (
     AsyncRetrying,
@@ -37,16 +46,6 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-)
-
-from integrations.whatsapp.errors import ConfigError, SendError
-from integrations.whatsapp.payloads import (
-    ListSection,
-    ReplyButton,
-    buttons_payload,
-    list_payload,
-    template_payload,
-    text_payload,
 )
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"

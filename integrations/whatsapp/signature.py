@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from integrations.whatsapp.errors import SignatureError, VerificationError
+from copilot.integrations.whatsapp.errors import SignatureError, VerificationError
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")

@@ -9,7 +9,7 @@ weights are a JSON file (``lexicons/intent_model.json``) with, for every feature
 only the classes whose weight is not negligible, so scoring one line costs a few
 dozen dictionary lookups.
 
-The weights come from ``python -m evals.train_intent_model`` (training data only,
+The weights come from ``python -m copilot.evals.train_intent_model`` (training data only,
 deterministic: the command rebuilds the shipped file byte for byte).
 :func:`copilot.engines.rules.intent.classify_intent` consults the model only when
 the lexicon is unsure, see ``BLEND`` in the weights file.

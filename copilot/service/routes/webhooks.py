@@ -17,14 +17,14 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.params import QueryParameter
 from litestar.response import Response
 
-from copilot.service.errors import error_body
-from integrations.whatsapp import (
+from copilot.integrations.whatsapp import (
     SIGNATURE_HEADER,
     SignatureError,
     VerificationError,
     verify_signature,
     verify_subscription,
 )
+from copilot.service.errors import error_body
 
 
 @get(
