@@ -34,11 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from copilot.engines.llm import LLMEngine  # noqa: E402
 from copilot.evals import record_cassette  # noqa: E402
 from copilot.evals.datasets_io import Dataset, load_dataset, resolve_dataset_paths  # noqa: E402
 from copilot.evals.runner import EngineSpec, run_dataset  # noqa: E402
-
-from copilot.engines.llm import LLMEngine  # noqa: E402
 from copilot.profile import load_profile  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
 

@@ -15,8 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from copilot.evals.items import ITEM_MODELS, Item, detect_kind
 from pydantic import ValidationError
+
+from copilot.evals.items import ITEM_MODELS, Item, detect_kind
 
 KINDS: tuple[str, ...] = tuple(ITEM_MODELS)
 #: JSONL files a folder may hold that are records, not datasets (skipped when a

@@ -35,9 +35,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from copilot.evals.datasets_io import write_jsonl
 from sqlite_utils import Database
 
+from copilot.evals.datasets_io import write_jsonl
 from copilot.inbox.db import open_db
 from copilot.inbox.models import to_epoch
 from copilot.inbox.replies import similarity

@@ -21,10 +21,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from copilot.evals.compare import Comparison
 from copilot.evals.runner import DatasetResult
 from copilot.evals.tasks import TASKS
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class GateError(ValueError):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from jinja2 import Environment, PackageLoader, select_autoescape
+
 from copilot.evals.compare import Comparison
 from copilot.evals.gates import GateCheck
 from copilot.evals.report import (
@@ -22,7 +24,6 @@ from copilot.evals.report import (
     language_table,
 )
 from copilot.evals.runner import DatasetResult
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 _RIGHT = "5, 150, 105"  # diagonal: green
 _WRONG = "220, 38, 38"  # off the diagonal: red

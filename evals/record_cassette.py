@@ -27,11 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from copilot.evals.datasets_io import Dataset, load_dataset, resolve_dataset_paths
-from copilot.evals.runner import DatasetResult, run_dataset
-
 from copilot.engines.llm import LLMEngine
 from copilot.engines.rules import RulesEngine
+from copilot.evals.datasets_io import Dataset, load_dataset, resolve_dataset_paths
+from copilot.evals.runner import DatasetResult, run_dataset
 from copilot.facade import Copilot
 from copilot.models import Analysis, Conversation, FieldValue
 from copilot.profile import BusinessProfile, load_profile

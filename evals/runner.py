@@ -13,11 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from copilot.engines.base import Engine, EngineError, get_engine
 from copilot.evals.datasets_io import Dataset
 from copilot.evals.metrics import bootstrap_ci
 from copilot.evals.tasks import Case, RunContext, task_for
-
-from copilot.engines.base import Engine, EngineError, get_engine
 from copilot.profile import BusinessProfile
 
 #: When this many items in a row fail, the engine is broken: stop instead of

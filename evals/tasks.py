@@ -11,11 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from copilot.engines.base import Engine
 from copilot.evals import metrics as m
 from copilot.evals.conversations import analysis_time, build_conversation
 from copilot.evals.items import FieldsItem, HandoffItem, IntentItem, OriginItem, TemplateItem
-
-from copilot.engines.base import Engine
 from copilot.facade import Copilot
 from copilot.models import Analysis, Conversation
 from copilot.profile import BusinessProfile

@@ -33,9 +33,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from copilot.evals import metrics
-from copilot.evals.conversations import build_conversation
-
 from copilot.engines.rules.intent import LEXICON, prompt_kind
 from copilot.engines.rules.intent_model import (
     IntentModel,
@@ -46,6 +43,8 @@ from copilot.engines.rules.intent_model import (
     softmax,
     sparse_rows,
 )
+from copilot.evals import metrics
+from copilot.evals.conversations import build_conversation
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = (

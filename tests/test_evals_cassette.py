@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from copilot.cli import main
 from copilot.evals import record_cassette
 from copilot.evals.datasets_io import load_dataset
 from copilot.evals.runner import EngineSpec, run_dataset
-
-from copilot.cli import main
 from copilot.profile import load_profile
 
 REPO = Path(__file__).resolve().parent.parent

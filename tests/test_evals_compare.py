@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from copilot.cli import main
 from copilot.evals.compare import compare
 from copilot.evals.datasets_io import parse_dataset
 from copilot.evals.gates import GateError, check_gates, load_gates
 from copilot.evals.html_report import render_html
 from copilot.evals.report import render_comparison_markdown, render_comparison_text
 from copilot.evals.runner import run_dataset
-
-from copilot.cli import main
 from copilot.profile import BusinessProfile
 from tests.test_evals_fakes import FakeEngine, fake_pipeline  # noqa: F401 (fixture)
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from copilot.evals.datasets_io import (
     DatasetError,
     load_dataset,

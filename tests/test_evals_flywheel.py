@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from copilot.evals.datasets_io import load_dataset
 from litestar.testing import TestClient
 
 from copilot.cli import main
+from copilot.evals.datasets_io import load_dataset
 from copilot.inbox import Inbox, InvalidInput, ManualClock, NotFoundError, PermissionDenied
 from copilot.inbox.replies import similarity
 from copilot.inbox.testing import RecordingSender

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from copilot.evals import metrics as m
 
 

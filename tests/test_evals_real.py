@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-from copilot.evals.datasets_io import load_dataset, resolve_dataset_paths
 
 from copilot.cli import main
+from copilot.evals.datasets_io import load_dataset, resolve_dataset_paths
 from copilot.models import Analysis
 from copilot.taxonomy import HandoffReason, Intent, Origin, TemplateKey
 

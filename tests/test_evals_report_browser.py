@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from copilot.evals.datasets_io import load_dataset
 from copilot.evals.html_report import render_html
 from copilot.evals.runner import result_from_predictions

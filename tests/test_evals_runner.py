@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from copilot.engines.base import EngineError
 from copilot.evals.conversations import DEFAULT_START, analysis_time, build_conversation
 from copilot.evals.datasets_io import parse_dataset
 from copilot.evals.report import render_markdown, render_text
 from copilot.evals.runner import EngineSpec, EvalAbort, run_dataset
-
-from copilot.engines.base import EngineError
 from copilot.models import Referral
 from copilot.profile import BusinessProfile
 from tests.test_evals_fakes import FakeEngine, fake_pipeline  # noqa: F401 (fixture)

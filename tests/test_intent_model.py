@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from copilot.evals import train_intent_model
 
 from copilot.engines.rules import intent as intent_module
 from copilot.engines.rules.intent import LEXICON, classify_intent
@@ -22,6 +21,7 @@ from copilot.engines.rules.intent_model import (
     load_intent_model,
     parse_model,
 )
+from copilot.evals import train_intent_model
 from copilot.models import Message
 from copilot.taxonomy import Author, Direction, Intent, Language
 

@@ -9,10 +9,10 @@ from email.utils import format_datetime
 from types import SimpleNamespace
 
 import pytest
-from copilot.integrations.llm import LangChainProvider, OpenAIProvider
-from copilot.integrations.llm.openai_provider import retry_after_seconds
 
 from copilot.engines.llm import LLMEngine
+from copilot.integrations.llm import LangChainProvider, OpenAIProvider
+from copilot.integrations.llm.openai_provider import retry_after_seconds
 from copilot.llm.calls import RetryPolicy
 from copilot.llm.provider import LLMRequest, ProviderError, TransientError
 from copilot.llm.schema import AnalyzeOutput

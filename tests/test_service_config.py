@@ -9,11 +9,11 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from copilot.integrations.whatsapp import WhatsAppSender, compute_signature
 from litestar.testing import TestClient
 
 from copilot.cli import main
 from copilot.inbox import Inbox, OutgoingMessage
+from copilot.integrations.whatsapp import WhatsAppSender, compute_signature
 from copilot.service import ConfigError, Settings, create_app
 from copilot.service.background import Lease
 from copilot.service.deliveries import (

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from copilot.integrations.whatsapp import compute_signature
 from litestar.testing import TestClient
 
+from copilot.integrations.whatsapp import compute_signature
 from copilot.service import Settings, create_app
 from copilot.service.deliveries import DeliveryQueue, drain
 from tests.conftest import WHATSAPP_OWN, WHATSAPP_PUBLIC, whatsapp_payloads

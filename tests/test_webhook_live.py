@@ -20,10 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from copilot.integrations.whatsapp import compute_signature
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
+from copilot.integrations.whatsapp import compute_signature
 from tests.conftest import whatsapp_payloads
 from tests.fakes.graph_api import FakeGraphAPI
 

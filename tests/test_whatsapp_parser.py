@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
+
 from copilot.integrations.whatsapp import (
     WebhookError,
     WebhookEvent,
     WebhookParseResult,
     parse_webhook,
 )
-from pydantic import TypeAdapter
-
 from copilot.taxonomy import Author, DeliveryStatus, Direction, MessageType
 from tests.conftest import WHATSAPP_OWN
 

@@ -12,10 +12,10 @@ import copy
 import json
 from typing import Any
 
-from copilot.integrations.whatsapp import WebhookError, WebhookParseResult, parse_webhook
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from copilot.integrations.whatsapp import WebhookError, WebhookParseResult, parse_webhook
 from tests.conftest import whatsapp_payloads
 
 SAMPLES = whatsapp_payloads()

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from copilot.integrations.whatsapp import WebhookParseResult, parse_webhook
 
+from copilot.integrations.whatsapp import WebhookParseResult, parse_webhook
 from copilot.taxonomy import DeliveryStatus, Direction, MessageType
 from tests.conftest import WHATSAPP_PUBLIC as REAL
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+
 from copilot.integrations.whatsapp import (
     AsyncOutboxSender,
     AsyncWhatsAppSender,
@@ -26,7 +27,6 @@ from copilot.integrations.whatsapp import (
     sender_from_env,
 )
 from copilot.integrations.whatsapp.sender import parse_retry_after
-
 from tests.fakes import graph_api as fake_graph
 from tests.fakes.graph_api import FakeGraphAPI, FakeResponse
 

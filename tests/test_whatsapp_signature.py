@@ -6,6 +6,7 @@ import hashlib
 import hmac
 
 import pytest
+
 from copilot.integrations.whatsapp import (
     SignatureError,
     VerificationError,

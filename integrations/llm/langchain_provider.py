@@ -32,6 +32,7 @@ def model_name(model: BaseChatModel) -> str:
 def _translate(exc: Exception) -> ProviderError:
     try:
         import openai
+
         from copilot.integrations.llm.openai_provider import _translate as translate_openai
 
         if isinstance(exc, openai.OpenAIError):

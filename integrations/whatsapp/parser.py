@@ -43,7 +43,6 @@ from copilot.integrations.whatsapp.events import (
     UserPreferences,
     WebhookParseResult,
 )
-
 from copilot.models import Contact, Media, Message, MessageContext, Referral
 from copilot.taxonomy import Author, DeliveryStatus, Direction, MessageType
 

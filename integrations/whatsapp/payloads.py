@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from copilot.integrations.whatsapp.errors import InvalidMessageError
 from pydantic import BaseModel, ConfigDict
+
+from copilot.integrations.whatsapp.errors import InvalidMessageError
 
 MAX_TEXT = 4096
 MAX_INTERACTIVE_BODY = 1024

@@ -30,6 +30,15 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 
 import httpx
+from pydantic import BaseModel, ConfigDict, Field
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+)
+
 from copilot.integrations.whatsapp.errors import ConfigError, SendError
 from copilot.integrations.whatsapp.payloads import (
     ListSection,
@@ -38,14 +47,6 @@ from copilot.integrations.whatsapp.payloads import (
     list_payload,
     template_payload,
     text_payload,
-)
-from pydantic import BaseModel, ConfigDict, Field
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
 )
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"
