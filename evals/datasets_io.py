@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from copilot.evals.items import ITEM_MODELS, Item, detect_kind
 
-KINDS: tuple[str, ...] = tuple(ITEM_MODELS)
 #: JSONL files a folder may hold that are records, not datasets (skipped when a
 #: folder is given): the reply edits written by ``lead-copilot eval export``.
 NOT_DATASETS: frozenset[str] = frozenset({"replies.jsonl"})

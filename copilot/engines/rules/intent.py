@@ -181,11 +181,6 @@ def is_instruction_injection(text: str) -> bool:
     return "injection" in _match(_prepare(text or "")).cues
 
 
-def score_intents(text: str) -> dict[Intent, float]:
-    """Raw lexicon scores of ``text`` per intent (only intents that matched)."""
-    return _scores(_match(_prepare(text)))
-
-
 def _scores(matches: Matches) -> dict[Intent, float]:
     # One hit of a tier earns its weight, two or more earn one and a half times it.
     scores: dict[Intent, float] = {}

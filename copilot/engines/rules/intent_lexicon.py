@@ -51,7 +51,7 @@ EMOJI_CUES = ("affirmative", "sarcasm")
 #: Whole-word regexes for laughter ("jajaja", "kkkk"), read as an acknowledgement.
 LAUGHTER_CUE = "laughter"
 
-_LEFT, _RIGHT = r"(?<![a-z0-9])", r"(?![a-z0-9])"
+_RIGHT = r"(?![a-z0-9])"
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -321,12 +321,6 @@ def _packaged_files() -> list[tuple[str, str]]:
     if not files:
         raise LexiconError("no intent lexicon files (lexicons/intent*.toml) in the package")
     return files
-
-
-def _wrap(pattern: str, bounded: bool) -> str:
-    if not bounded or pattern.startswith("^"):
-        return f"(?:{pattern})"
-    return f"{_LEFT}(?:{pattern}){_RIGHT}"
 
 
 def _check(name: str, where: str, patterns: object) -> None:
