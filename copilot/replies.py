@@ -15,7 +15,7 @@ Template choice follows the taxonomy's "first rule that applies" order:
    our last message unanswered ``soft_followup_hours`` or more -> ``soft_followup``.
 
 "Recently" means within the 24-hour customer-service window (free-form replies
-can only be sent inside it). Defaults where no rule applies (documented choices):
+can only be sent inside it; :mod:`copilot.window` decides). Defaults where no rule applies (documented choices):
 
 - lead wrote last, recently, nothing missing and no fact asked -> ``proposal_followup``
   (the lead is qualified: propose the concrete next step);
@@ -55,8 +55,8 @@ from copilot.models import (
 from copilot.profile import BusinessProfile
 from copilot.questions import next_question, question_for, welcome_question
 from copilot.render import clean_name, clean_value, render, variables_in
-from copilot.state import WINDOW_HOURS
 from copilot.taxonomy import HandoffReason, Intent, Language, NextStep, Stage, TemplateKey
+from copilot.window import open_after
 
 #: Handoff reasons whose reply is the handoff notice (a person must answer these).
 NOTICE_REASONS = frozenset(
@@ -127,7 +127,7 @@ def _choose(
         return _Choice(TemplateKey.ACKNOWLEDGEMENT if past_sla else TemplateKey.WELCOME)
 
     hours_in = state.hours_since_last_inbound
-    if lead_last and hours_in is not None and hours_in < WINDOW_HOURS:
+    if lead_last and open_after(hours_in):
         # 5. a question the business's facts answer.
         language = answer_language(understanding.language if understanding else None, profile)
         fields = understanding.fields if understanding else None

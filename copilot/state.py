@@ -4,14 +4,17 @@ Definitions (all as of ``now``):
 
 - ``hours_since_last_inbound`` / ``hours_since_last_outbound``: hours since the
   lead's latest message / our latest message (any author: agent, phone echo or
-  bot); ``None`` when there is none. Future timestamps count as 0.
+  bot); ``None`` when there is none. Future timestamps count as 0. Cut (not
+  rounded) to four decimals, so a state read in hours agrees with ``window_open``
+  even a fraction of a second before the window closes.
 - ``last_message_from``: ``"lead"`` or ``"business"``, by the latest message.
 - ``minutes_waiting_for_first_reply``: minutes since the lead's first message
   while no *person* has answered it yet (an agent message or a Coexistence phone
   echo after that first message); ``None`` once a person answered or when the
   lead never wrote. Bot messages do not stop this clock: they are not a person.
 - ``window_open``: the WhatsApp 24-hour customer-service window, i.e. the lead's
-  latest message is less than 24 hours old.
+  latest message is less than 24 hours old (:mod:`copilot.window`: at exactly
+  24 hours it is closed).
 - ``missing_fields``: the profile's ``qualification.ask_for`` minus the known fields.
 
 System messages and outbound messages that failed to send are ignored: the
@@ -20,20 +23,26 @@ lead never saw a failed message, so it neither answers them nor opens a wait.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from copilot.models import Conversation, ConversationState, QualificationFields
 from copilot.profile import BusinessProfile
 from copilot.taxonomy import DeliveryStatus, Direction, MessageType
+from copilot.window import open_since
 
-#: The WhatsApp customer-service window.
-WINDOW_HOURS = 24.0
-
+_MICROSECOND = timedelta(microseconds=1)
 _SYSTEM, _INBOUND, _FAILED = MessageType.SYSTEM, Direction.INBOUND, DeliveryStatus.FAILED
 
 
 def _hours(now: datetime, then: datetime) -> float:
     return max(0.0, (now - then).total_seconds() / 3600)
+
+
+def _cut(now: datetime, then: datetime) -> float:
+    # Hours cut to four decimals in whole microseconds (exact integer arithmetic):
+    # rounding 23.99999 up to 24.0 would close the window early for a reader of hours.
+    micros = max(0, (now - then) // _MICROSECOND)
+    return micros // 360_000 / 10_000
 
 
 def conversation_state(
@@ -61,9 +70,6 @@ def conversation_state(
         messages.sort(key=lambda m: m.timestamp)
     inbound = [m for m in messages if m.direction is _INBOUND]
     outbound = [m for m in messages if m.direction is not _INBOUND]
-    hours_in = _hours(now, inbound[-1].timestamp) if inbound else None
-    hours_out = _hours(now, outbound[-1].timestamp) if outbound else None
-
     waiting = None
     if inbound:
         first = inbound[0].timestamp
@@ -76,8 +82,8 @@ def conversation_state(
     return ConversationState(
         stage=conversation.stage,
         lost_reason=conversation.lost_reason,
-        hours_since_last_inbound=None if hours_in is None else round(hours_in, 4),
-        hours_since_last_outbound=None if hours_out is None else round(hours_out, 4),
+        hours_since_last_inbound=_cut(now, inbound[-1].timestamp) if inbound else None,
+        hours_since_last_outbound=_cut(now, outbound[-1].timestamp) if outbound else None,
         last_message_from=None
         if not messages
         else "lead"
@@ -90,5 +96,5 @@ def conversation_state(
         opted_out=conversation.opted_out,
         missing_fields=[f for f in profile.qualification.ask_for if values.get(f) is None],
         assigned_human_took_over=conversation.human_took_over,
-        window_open=hours_in is not None and hours_in < WINDOW_HOURS,
+        window_open=open_since(inbound[-1].timestamp if inbound else None, now),
     )

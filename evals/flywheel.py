@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from copilot import window
 from copilot.evals.datasets_io import write_jsonl
 from copilot.inbox.db import open_db
 from copilot.inbox.models import to_epoch
@@ -294,6 +295,7 @@ def _reconstructed_state(reader: _Reader, suggestion: dict[str, Any]) -> dict[st
         else None,
         inbound_count=len(inbound),
         outbound_count=len(outbound),
+        window_open=window.open_since(inbound[-1]["ts"] if inbound else None, at),
     )
     return state.model_dump(mode="json")
 

@@ -29,8 +29,8 @@ from copilot.taxonomy import (
     Origin,
     Stage,
 )
+from copilot.window import closes_at
 
-WINDOW_SECONDS = 24 * 3600
 _STATUS_RANK = {
     DeliveryStatus.PENDING: 0,
     DeliveryStatus.OUTBOX: 1,
@@ -413,11 +413,13 @@ class IngestMixin(InboxStore):
             params.append(seq)
         returning = ""
         if inbound:
-            sets += [
-                "last_inbound_at = MAX(COALESCE(last_inbound_at, 0), ?)",
-                "window_closes_at = MAX(COALESCE(window_closes_at, 0), ?)",
-            ]
-            params += [ts, ts + WINDOW_SECONDS]
+            sets.append("last_inbound_at = MAX(COALESCE(last_inbound_at, 0), ?)")
+            params.append(ts)
+            if message.type is not MessageType.SYSTEM:
+                # A system notice (a changed number) is not the lead writing: it
+                # opens no window, as in the conversation state.
+                sets.append("window_closes_at = MAX(COALESCE(window_closes_at, 0), ?)")
+                params.append(closes_at(ts))
             if not backfill:
                 sets += ["status = 'open'", "suggestions_paused = 0"]
                 if conv["first_inbound_at"] is None or ts < conv["first_inbound_at"]:

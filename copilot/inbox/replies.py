@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from copilot import window
 from copilot.inbox.errors import (
     ConflictError,
     InvalidInput,
@@ -284,7 +285,7 @@ class RepliesMixin(IngestMixin):
                     "the contact opted out: only the opt-out confirmation, as proposed, may be sent"
                 )
             approved = None
-            if not (conv["window_closes_at"] and now < conv["window_closes_at"]):
+            if not window.is_open(conv["window_closes_at"], now):
                 approved = self.profile.templates[template].approved_name if template else None
                 if not (approved and unchanged):
                     raise WindowClosed(
@@ -474,7 +475,7 @@ class RepliesMixin(IngestMixin):
             if waiting is None or (conv[flag] or 0) >= waiting:
                 return False  # answered meanwhile, or already sent (idempotent tick)
             self.conn.execute(f"UPDATE conversations SET {flag} = ? WHERE id = ?", (now, cid))
-            window_open = bool(conv["window_closes_at"] and now < conv["window_closes_at"])
+            window_open = window.is_open(conv["window_closes_at"], now)
             approved = self.profile.templates[key].approved_name
             if contact["opted_out"] or not (window_open or approved):
                 return False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlparse
 
 from copilot.engines.rules.normalize import normalize
@@ -20,10 +20,9 @@ from copilot.llm.schema import compact_schema
 from copilot.models import Conversation, Message, OriginResult
 from copilot.profile import BusinessProfile
 from copilot.prompts import Prompt
-from copilot.taxonomy import Language, Origin, OriginSource
+from copilot.taxonomy import Language, MessageType, Origin, OriginSource
+from copilot.window import open_since
 
-#: The WhatsApp customer service window.
-WINDOW = timedelta(hours=24)
 MAX_TURN_CHARS = 600
 #: Template variables the model fills (the library fills the others).
 SLOTS = ("question", "answer", "need", "next_step")
@@ -44,9 +43,18 @@ class Context:
 
 
 def window_open(conversation: Conversation, now: datetime) -> bool:
-    """True when the lead wrote within the last 24 hours (free text may be sent)."""
-    last = conversation.last_inbound
-    return last is not None and now - last.timestamp <= WINDOW
+    """True when the lead wrote within the last 24 hours (free text may be sent).
+    The lead's latest message by time, system messages aside, as in the
+    conversation state; :mod:`copilot.window` decides (closed at exactly 24 hours)."""
+    last = max(
+        (
+            m.timestamp
+            for m in conversation.messages
+            if m.is_inbound and m.type is not MessageType.SYSTEM
+        ),
+        default=None,
+    )
+    return open_since(last, now)
 
 
 def metadata_origin(conversation: Conversation, profile: BusinessProfile) -> OriginResult | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from copilot import window
 from copilot.inbox import Inbox
 from copilot.inbox.models import StoredMessage
 from copilot.service.auth import Principal
@@ -130,7 +131,7 @@ def conversation_context(
         for correction in inbox.corrections(message_id=analysis["message_id"]):
             corrected.update(correction.corrected)
 
-    window_open = bool(detail.window_closes_at and now < detail.window_closes_at)
+    window_open = window.is_open(detail.window_closes_at, now)
     suggestion = inbox.current_suggestion(conversation_id)
     approved = None
     if suggestion is not None:

@@ -12,6 +12,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromQuery, JSONBody, Parameter, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from copilot import window
 from copilot.inbox import (
     Agent,
     ConversationDetail,
@@ -102,6 +103,9 @@ class ConversationView(BaseModel):
     """One conversation with everything the agent needs beside the chat."""
 
     conversation: ConversationDetail
+    window_open: bool = Field(
+        description="Free text may be sent: the lead wrote less than 24 hours ago"
+    )
     messages: list[StoredMessage]
     analysis: dict[str, Any] | None = Field(None, description="The latest analysis")
     suggestion: Suggestion | None = Field(None, description="The reply waiting for a decision")
@@ -189,8 +193,10 @@ class InboxController(Controller):
         suggestion waiting for a decision, notes, tasks and history."""
         del principal
         inbox = _inbox(request)
+        detail = inbox.conversation(conversation_id)
         return ConversationView(
-            conversation=inbox.conversation(conversation_id),
+            conversation=detail,
+            window_open=window.is_open(detail.window_closes_at, inbox.clock.now()),
             messages=inbox.messages(conversation_id),
             analysis=inbox.latest_analysis(conversation_id),
             suggestion=inbox.current_suggestion(conversation_id),
