@@ -33,6 +33,7 @@ written after taking over, rule 2 is skipped: the notice has been given.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -198,21 +199,33 @@ def choose_template(
 # --- rendering ------------------------------------------------------------------
 
 
-def _lead_name(conversation: Conversation, fields: QualificationFields) -> str:
-    name = fields.name.value if fields.name and isinstance(fields.name.value, str) else None
-    return clean_name(name) or clean_name(conversation.contact.name)
+@dataclass(frozen=True)
+class Rendered:
+    """A template filled in: its text, the language it is in and the values used."""
+
+    text: str
+    language: Language
+    variables: dict[str, str]
 
 
-def _need(fields: QualificationFields, language: Language) -> str:
-    value = fields.need.value if fields.need and isinstance(fields.need.value, str) else ""
+def _lead_name(fields: QualificationFields | None, contact_name: str | None) -> str:
+    value = fields.name.value if fields is not None and fields.name else None
+    return clean_name(value if isinstance(value, str) else None) or clean_name(contact_name)
+
+
+def _need(fields: QualificationFields | None, language: Language) -> str:
+    value = fields.need.value if fields is not None and fields.need else None
+    value = value if isinstance(value, str) else ""
     return clean_value(value, MAX_NEED_CHARS) or wording(language)["need_fallback"]
 
 
-def _next_step(fields: QualificationFields, language: Language) -> str:
+def _next_step(fields: QualificationFields | None, language: Language) -> str:
     steps = wording(language)["next_step"]
-    value = fields.next_step.value if fields.next_step else None
-    if isinstance(value, NextStep):
-        return steps.get(value.value, steps["default"])
+    value = fields.next_step.value if fields is not None and fields.next_step else None
+    # Stored fields read back from JSON hold the step's code as a plain string.
+    code = value.value if isinstance(value, NextStep) else value
+    if isinstance(code, str) and code in NextStep._value2member_map_:
+        return steps.get(code, steps["default"])
     return steps["default"]
 
 
@@ -224,14 +237,79 @@ def _person_is_answering(conversation: Conversation) -> bool:
 
 
 def _question(
-    key: TemplateKey, state: ConversationState, language: Language, conversation: Conversation
+    key: TemplateKey,
+    missing_fields: Sequence[str],
+    language: Language,
+    recent_ours: Sequence[str] = (),
 ) -> str:
     if key is TemplateKey.WELCOME:
-        return welcome_question(state.missing_fields, language)
-    recent_ours = [m.text or "" for m in conversation.messages if not m.is_inbound][-2:]
-    return next_question(state.missing_fields, language, recent_ours) or question_for(
+        return welcome_question(list(missing_fields), language)
+    return next_question(list(missing_fields), language, list(recent_ours)) or question_for(
         "next_step", language
     )
+
+
+def render_template(
+    profile: BusinessProfile,
+    key: TemplateKey,
+    language: Language | str | None,
+    now: datetime,
+    *,
+    fields: QualificationFields | None = None,
+    contact_name: str | None = None,
+    agent_name: str | None = None,
+    missing_fields: Sequence[str] | None = None,
+    recent_ours: Sequence[str] = (),
+    question: str | None = None,
+    answer: str | None = None,
+) -> Rendered | None:
+    """Fill template ``key`` of ``profile``: the one renderer behind suggestions,
+    automatic messages and follow-ups. ``None`` when it renders empty.
+
+    ``language`` is the lead's (the profile's default for ``und`` or an unknown
+    code; Spanish when the template has no text in it). Values come from the
+    profile, the known ``fields`` and the contact's name, all cleaned: the
+    lead's name (``fields.name`` first), the assigned ``agent_name`` (else the
+    profile's), the SLA in words ("1 hora"), the hours and the next opening in
+    words ("mañana a las 10:00", "el sábado a las 10:00"). ``question`` is asked
+    for the first of ``missing_fields`` (default: the profile's ``ask_for`` minus
+    the known fields) unless given; ``recent_ours`` are our latest messages, so
+    a question is not asked twice in a row.
+    """
+    lang = answer_language(language, profile)
+    template = profile.templates[key]
+    if not getattr(template, lang.value, None):
+        lang = Language.ES
+    text = template.text_for(lang)
+
+    def missing() -> list[str]:
+        if missing_fields is not None:
+            return list(missing_fields)
+        known = fields.__dict__ if fields is not None else {}
+        return [f for f in profile.qualification.ask_for if known.get(f) is None]
+
+    producers = {
+        "business_name": lambda: clean_value(profile.name),
+        "agent_name": lambda: (
+            clean_name(agent_name)
+            or clean_name(profile.agent_name)
+            or wording(lang)["agent_fallback"]
+        ),
+        "lead_name": lambda: f", {name}" if (name := _lead_name(fields, contact_name)) else "",
+        "response_time": lambda: response_time_phrase(profile.first_response_sla_minutes, lang),
+        "question": lambda: question or _question(key, missing(), lang, recent_ours),
+        "answer": lambda: answer or "",
+        "need": lambda: _need(fields, lang),
+        "next_step": lambda: _next_step(fields, lang),
+        "hours": lambda: hours_phrase(profile, lang),
+        "address": lambda: profile.facts.address or "",
+        "opening_time": lambda: next_opening(profile, now, lang),
+    }
+    values = {name: producers[name]() for name in variables_in(text) if name in producers}
+    rendered = render(text, values)
+    if not rendered:
+        return None
+    return Rendered(rendered, lang, values)
 
 
 def render_reply(
@@ -245,38 +323,31 @@ def render_reply(
     answer: str | None = None,
     question: str | None = None,
 ) -> SuggestedReply | None:
-    """Render template ``key`` from the profile in ``language`` (Spanish when the
-    profile has no text in that language). ``None`` when it renders empty.
-    ``question`` replaces the library's qualification question (an engine's
-    checked proposal)."""
-    template = profile.templates[key]
-    if language is Language.UNDETERMINED or not getattr(template, language.value, None):
-        language = Language.ES
-    text = template.text_for(language)
-    producers = {
-        "business_name": lambda: clean_value(profile.name),
-        "agent_name": lambda: clean_name(profile.agent_name) or wording(language)["agent_fallback"],
-        "lead_name": lambda: f", {name}" if (name := _lead_name(conversation, fields)) else "",
-        "response_time": lambda: response_time_phrase(profile.first_response_sla_minutes, language),
-        "question": lambda: question or _question(key, state, language, conversation),
-        "answer": lambda: answer or "",
-        "need": lambda: _need(fields, language),
-        "next_step": lambda: _next_step(fields, language),
-        "hours": lambda: hours_phrase(profile, language),
-        "address": lambda: profile.facts.address or "",
-        "opening_time": lambda: next_opening(profile, now, language),
-    }
-    values = {name: producers[name]() for name in variables_in(text) if name in producers}
-    rendered = render(text, values)
-    if not rendered:
+    """Render template ``key`` for ``conversation`` as a suggested reply (through
+    :func:`render_template`). ``None`` when it renders empty. ``question``
+    replaces the library's qualification question (an engine's checked proposal)."""
+    recent_ours = [m.text or "" for m in conversation.messages if not m.is_inbound][-2:]
+    rendered = render_template(
+        profile,
+        key,
+        language,
+        now,
+        fields=fields,
+        contact_name=conversation.contact.name,
+        missing_fields=state.missing_fields,
+        recent_ours=recent_ours,
+        question=question,
+        answer=answer,
+    )
+    if rendered is None:
         return None
     return SuggestedReply(
         template=key,
-        text=rendered,
-        language=language,
+        text=rendered.text,
+        language=rendered.language,
         requires_approved_template=not state.window_open,
-        category=template.category,
-        variables=values,
+        category=profile.templates[key].category,
+        variables=rendered.variables,
     )
 
 

@@ -63,9 +63,18 @@ def test_out_of_hours_reply(inbox, clock, sender):
     report = inbox.tick()
     assert report.out_of_hours == 1 and report.acknowledgements == 0
     assert sender.sent[0].template == "out_of_hours"
-    assert "sábado 10:00" in sender.sent[0].text
+    # Saturday opens at 10:00 and it is tomorrow: said as such.
+    assert sender.sent[0].text.endswith("apenas abramos, mañana a las 10:00.")
     write(inbox, "w2", "??")
     assert inbox.tick().out_of_hours == 0  # one per waiting period
+
+
+def test_out_of_hours_reply_names_the_day_when_it_is_not_tomorrow(inbox, clock, sender):
+    clock.set(datetime(2026, 11, 21, 15, 0, tzinfo=BOGOTA))  # Saturday afternoon, closed
+    write(inbox, "w1", "hola, estan?")
+    assert inbox.tick().out_of_hours == 1
+    # Sunday is closed: the next opening is Monday's.
+    assert sender.sent[0].text.endswith("apenas abramos, el lunes a las 9:00.")
 
 
 def test_tick_with_explicit_now_does_not_move_the_clock(inbox, clock, friday_noon):

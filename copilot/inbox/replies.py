@@ -14,10 +14,11 @@ is handed to the sender:
 from __future__ import annotations
 
 import difflib
-from datetime import datetime, timedelta
+import json
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from copilot import window
 from copilot.inbox.errors import (
@@ -31,17 +32,11 @@ from copilot.inbox.errors import (
 )
 from copilot.inbox.ingest import IngestMixin, local_message_id
 from copilot.inbox.models import StoredMessage, Suggestion, from_epoch
+from copilot.models import FieldValue, QualificationFields
 from copilot.profile import BusinessProfile
+from copilot.replies import Rendered
+from copilot.replies import render_template as render
 from copilot.taxonomy import Author, DeliveryStatus, Language, TemplateKey
-
-_DAY_NAMES = {
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-    "pt": ("segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-_MINUTES = {"es": "minutos", "pt": "minutos", "en": "minutes"}
-_GENERIC_NEED = {"es": "tu consulta", "pt": "sua consulta", "en": "your request"}
-_GENERIC_STEP = {"es": "una llamada", "pt": "uma ligação", "en": "a call"}
 
 
 class OutgoingMessage(BaseModel):
@@ -87,62 +82,47 @@ class OutboxSender:
         return None
 
 
-def next_opening(profile: BusinessProfile, moment: datetime, language: str) -> str:
-    """When the business next opens, as words (e.g. ``lunes 09:00``)."""
-    local = moment.astimezone(profile.tz)
-    for offset in range(8):
-        day = local + timedelta(days=offset)
-        for span in profile.business_hours.spans_for(day.weekday()):
-            if offset or span.start > local.time():
-                name = _DAY_NAMES.get(language, _DAY_NAMES["es"])[day.weekday()]
-                return f"{name} {span.start.strftime('%H:%M')}"
-    return ""
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
+def stored_fields(stored: dict[str, Any] | None) -> QualificationFields:
+    """The conversation's stored qualification fields (FieldValue dumps) as the
+    library's model; a value that no longer validates is left out."""
+    known: dict[str, FieldValue] = {}
+    for name, value in (stored or {}).items():
+        if name not in QualificationFields.model_fields or not isinstance(value, dict):
+            continue
+        try:
+            known[name] = FieldValue.model_validate(value)
+        except ValidationError:
+            continue
+    return QualificationFields(**known)
 
 
 def render_template(
     profile: BusinessProfile,
     key: TemplateKey,
-    language: Language | str,
+    language: Language | str | None,
     *,
     now: datetime,
     lead_name: str | None = None,
     agent_name: str | None = None,
     fields: dict[str, Any] | None = None,
-) -> str:
-    """Render one of the profile's templates with what the inbox knows.
+) -> Rendered | None:
+    """Render one of the profile's templates with what the inbox knows, through
+    the library's one renderer (:func:`copilot.replies.render_template`).
 
     Used for the automatic messages (acknowledgement, out-of-hours) and follow-up
-    suggestions the clock creates; values come from the profile and the stored
-    fields only, never from a lead's free text beyond their own name and need.
+    suggestions the clock creates; values come from the profile, the stored
+    fields and the contact's name, cleaned by the renderer. ``None`` when the
+    template renders empty.
     """
-    lang = Language(language) if language in Language._value2member_map_ else Language.ES
-    code = lang.value if lang is not Language.UNDETERMINED else profile.default_language.value
-    fields = fields or {}
-
-    def field_text(name: str) -> str | None:
-        value = fields.get(name, {}).get("value") if isinstance(fields.get(name), dict) else None
-        if isinstance(value, dict):
-            return value.get("text")
-        return str(value) if value else None
-
-    variables = _Blank(
-        business_name=profile.name,
-        agent_name=agent_name or profile.agent_name or profile.name,
-        lead_name=f" {lead_name.split()[0]}" if lead_name and lead_name.split() else "",
-        response_time=f"{profile.first_response_sla_minutes} {_MINUTES.get(code, 'minutos')}",
-        hours=profile.facts.hours_text or "",
-        address=profile.facts.address or "",
-        opening_time=next_opening(profile, now, code),
-        need=field_text("need") or _GENERIC_NEED.get(code, _GENERIC_NEED["es"]),
-        next_step=field_text("next_step") or _GENERIC_STEP.get(code, _GENERIC_STEP["es"]),
+    return render(
+        profile,
+        key,
+        language,
+        now,
+        fields=stored_fields(fields),
+        contact_name=lead_name,
+        agent_name=agent_name,
     )
-    template = profile.templates[key].text_for(Language(code))
-    return " ".join(template.format_map(variables).split())
 
 
 def similarity(a: str, b: str) -> float:
@@ -479,10 +459,17 @@ class RepliesMixin(IngestMixin):
             approved = self.profile.templates[key].approved_name
             if contact["opted_out"] or not (window_open or approved):
                 return False
-            language = conv["language"] or self.profile.default_language.value
-            text = render_template(
-                self.profile, key, language, now=self.clock.now(), lead_name=contact["name"]
+            rendered = render_template(
+                self.profile,
+                key,
+                conv["language"],
+                now=self.clock.now(),
+                lead_name=contact["name"],
+                fields=json.loads(conv["fields"] or "{}"),
             )
+            if rendered is None:
+                return False
+            text, language = rendered.text, rendered.language
             local = local_message_id()
             seq = self._insert_outbound(conv, local, text, Author.BOT, None, key, now)
             self._audit("system", key.value, "conversation", cid, message=local)
@@ -494,7 +481,7 @@ class RepliesMixin(IngestMixin):
             text=text,
             template=key,
             approved_name=None if window_open else approved,
-            language=Language(language) if language in Language._value2member_map_ else Language.ES,
+            language=language,
         )
         self._dispatch(outgoing, seq, raise_errors=False)
         return True

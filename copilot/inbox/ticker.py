@@ -16,7 +16,7 @@ from copilot.inbox.clock import ManualClock
 from copilot.inbox.db import checkpoint
 from copilot.inbox.models import TickReport, from_epoch
 from copilot.inbox.replies import RepliesMixin, render_template
-from copilot.taxonomy import Language, TemplateKey
+from copilot.taxonomy import TemplateKey
 
 
 class TickMixin(RepliesMixin):
@@ -101,19 +101,17 @@ class TickMixin(RepliesMixin):
                 if conv["opted_out"] or conv["suggestions_paused"]:
                     continue
                 key = TemplateKey(task["kind"])
-                language = conv["language"] or self.profile.default_language.value
-                text = render_template(
+                rendered = render_template(
                     self.profile,
                     key,
-                    language,
+                    conv["language"],
                     now=self.clock.now(),
                     lead_name=conv["name"],
                     agent_name=conv["agent_name"],
                     fields=json.loads(conv["fields"] or "{}"),
                 )
-                lang = (
-                    Language(language) if language in Language._value2member_map_ else Language.ES
-                )
-                self._propose(conv["id"], None, None, key, text, lang)
+                if rendered is None:
+                    continue  # the business left this template empty: nothing to propose
+                self._propose(conv["id"], None, None, key, rendered.text, rendered.language)
                 self._audit("system", "followup", "conversation", conv["id"], task=task["id"])
                 report.followups += 1
