@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from copilot.taxonomy import Language, Origin, TemplateCategory, TemplateKey
+from copilot.taxonomy import (
+    FIELD_NAMES,
+    KEY_FIELDS,
+    QUALIFYING_FIELDS,
+    Language,
+    Origin,
+    TemplateCategory,
+    TemplateKey,
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
@@ -162,10 +170,19 @@ class FollowUps(_Strict):
 class Qualification(_Strict):
     """When a lead counts as qualified, and which missing fields are asked for."""
 
-    qualified_when: list[str] = Field(default_factory=lambda: ["need", "timeline", "next_step"])
-    ask_for: list[str] = Field(
-        default_factory=lambda: ["need", "timeline", "budget", "next_step", "name"]
-    )
+    qualified_when: list[str] = Field(default_factory=lambda: list(QUALIFYING_FIELDS))
+    ask_for: list[str] = Field(default_factory=lambda: list(KEY_FIELDS))
+
+    @field_validator("qualified_when", "ask_for")
+    @classmethod
+    def _known_fields(cls, names: list[str]) -> list[str]:
+        # A misspelt name would silently never be asked for nor count.
+        unknown = [name for name in names if name not in FIELD_NAMES]
+        if unknown:
+            raise ValueError(
+                f"unknown field {', '.join(map(repr, unknown))}; known: {', '.join(FIELD_NAMES)}"
+            )
+        return names
 
 
 class BusinessProfile(_Strict):

@@ -56,6 +56,7 @@ from copilot.models import (
 from copilot.profile import BusinessProfile
 from copilot.questions import next_question, question_for, welcome_question
 from copilot.render import clean_name, clean_value, render, variables_in
+from copilot.state import missing_fields as fields_missing
 from copilot.taxonomy import HandoffReason, Intent, Language, NextStep, Stage, TemplateKey
 from copilot.window import open_after
 
@@ -285,8 +286,7 @@ def render_template(
     def missing() -> list[str]:
         if missing_fields is not None:
             return list(missing_fields)
-        known = fields.__dict__ if fields is not None else {}
-        return [f for f in profile.qualification.ask_for if known.get(f) is None]
+        return fields_missing(profile, fields)
 
     producers = {
         "business_name": lambda: clean_value(profile.name),

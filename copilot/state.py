@@ -45,6 +45,13 @@ def _cut(now: datetime, then: datetime) -> float:
     return micros // 360_000 / 10_000
 
 
+def missing_fields(profile: BusinessProfile, fields: QualificationFields | None) -> list[str]:
+    """The profile's ``qualification.ask_for`` fields still without a value, in order."""
+    # The fields' own values (``QualificationFields.known`` without pydantic's iterator).
+    values = fields.__dict__ if fields is not None else {}
+    return [f for f in profile.qualification.ask_for if values.get(f) is None]
+
+
 def conversation_state(
     conversation: Conversation,
     fields: QualificationFields,
@@ -77,8 +84,6 @@ def conversation_state(
         if not answered:
             waiting = round(_hours(now, first) * 60, 2)
 
-    # The fields' own values (``QualificationFields.known`` without pydantic's iterator).
-    values = fields.__dict__
     return ConversationState(
         stage=conversation.stage,
         lost_reason=conversation.lost_reason,
@@ -94,7 +99,7 @@ def conversation_state(
         within_business_hours=profile.is_open(now),
         minutes_waiting_for_first_reply=waiting,
         opted_out=conversation.opted_out,
-        missing_fields=[f for f in profile.qualification.ask_for if values.get(f) is None],
+        missing_fields=missing_fields(profile, fields),
         assigned_human_took_over=conversation.human_took_over,
         window_open=open_since(inbound[-1].timestamp if inbound else None, now),
     )

@@ -203,5 +203,15 @@ FIELD_NAMES: tuple[str, ...] = (
     "city",
 )
 
-#: Fields whose absence makes the copilot ask a qualification question.
-KEY_FIELDS: tuple[str, ...] = ("need", "timeline", "budget", "next_step", "name")
+#: Fields whose absence makes the copilot ask a qualification question (the
+#: profile's default ``ask_for``).
+KEY_FIELDS: tuple[str, ...] = FIELD_NAMES[:5]
+
+#: Fields that make a lead qualified once known (the profile's default ``qualified_when``).
+QUALIFYING_FIELDS: tuple[str, ...] = ("need", "timeline", "next_step")
+
+#: The same fields as the ``fields`` datasets, their scores and the agents'
+#: corrections name them: a timeline is judged by its bucket.
+DATASET_FIELD_NAMES: tuple[str, ...] = tuple(
+    "timeline_bucket" if name == "timeline" else name for name in FIELD_NAMES
+)

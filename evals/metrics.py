@@ -16,6 +16,8 @@ from typing import Any
 
 import phonenumbers
 
+from copilot.taxonomy import DATASET_FIELD_NAMES
+
 #: Label used in confusion matrices when the engine predicted nothing.
 NONE_LABEL = "(none)"
 
@@ -24,19 +26,7 @@ KEY_TERM_FIELDS = frozenset({"need", "prior_solution", "pain"})
 #: Fields compared as whole values (case- and accent-insensitive).
 EXACT_FIELDS = frozenset({"timeline_bucket", "next_step", "name", "email", "company", "city"})
 #: Every field a fields dataset may score, in report order.
-SCORED_FIELDS: tuple[str, ...] = (
-    "need",
-    "timeline_bucket",
-    "prior_solution",
-    "pain",
-    "next_step",
-    "budget",
-    "name",
-    "email",
-    "phone",
-    "company",
-    "city",
-)
+SCORED_FIELDS: tuple[str, ...] = DATASET_FIELD_NAMES
 
 #: Relative tolerance of a budget amount (docs/datasets.md: within 1 %).
 BUDGET_TOLERANCE = 0.01

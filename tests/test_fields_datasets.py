@@ -15,13 +15,17 @@ import pytest
 from copilot.engines.rules.fields import extract_fields
 from copilot.models import Conversation, Message
 from copilot.profile import BusinessProfile
-from copilot.taxonomy import Author, Direction, Language, NextStep, TimelineBucket
+from copilot.taxonomy import (
+    DATASET_FIELD_NAMES,
+    Author,
+    Direction,
+    Language,
+    NextStep,
+    TimelineBucket,
+)
 
 DATASETS = Path(__file__).resolve().parent.parent / "evals" / "datasets"
-GOLD_KEYS = (
-    "need", "timeline_bucket", "prior_solution", "pain", "next_step", "budget",
-    "name", "email", "phone", "company", "city",
-)  # fmt: skip
+GOLD_KEYS = DATASET_FIELD_NAMES
 KEY_TERMS = {"need", "prior_solution", "pain"}
 START = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("America/Bogota"))
 

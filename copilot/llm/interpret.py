@@ -23,7 +23,7 @@ from copilot.models import (
     Timeline,
 )
 from copilot.profile import BusinessProfile
-from copilot.taxonomy import HandoffReason, Language, Origin, OriginSource
+from copilot.taxonomy import FIELD_NAMES, HandoffReason, Language, Origin, OriginSource
 
 #: Confidence given to values the model extracted (it gives none per field).
 FIELD_CONFIDENCE = 0.8
@@ -34,6 +34,8 @@ MAX_FREE_TEXT = 300
 #: Fields the lead's words must hold verbatim, and fields that need one of their words.
 EXACT_FIELDS = frozenset({"name", "company", "city", "email"})
 WORDED_FIELDS = frozenset({"timeline", "budget"})
+#: Fields the model gives as plain text (the next step is a label, the worded ones objects).
+PLAIN_FIELDS = tuple(name for name in FIELD_NAMES if name not in WORDED_FIELDS | {"next_step"})
 
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -105,7 +107,7 @@ def _fields(
             value=value, message_id=_source(anchor, context), confidence=FIELD_CONFIDENCE
         )
 
-    for name in ("need", "prior_solution", "pain", "name", "company", "city", "email", "phone"):
+    for name in PLAIN_FIELDS:
         text = _text(getattr(raw, name), context)
         if text is None:
             continue

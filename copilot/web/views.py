@@ -10,24 +10,11 @@ from copilot import window
 from copilot.inbox import Inbox
 from copilot.inbox.models import StoredMessage
 from copilot.service.auth import Principal
-from copilot.taxonomy import Intent, LostReason, Origin, Stage
+from copilot.taxonomy import FIELD_NAMES, Intent, LostReason, Origin, Stage
 from copilot.web import charts
 from copilot.web.formatting import duration, field_value, local_time
 from copilot.web.i18n import label
 
-FIELD_ORDER = (
-    "need",
-    "timeline",
-    "budget",
-    "next_step",
-    "pain",
-    "prior_solution",
-    "name",
-    "company",
-    "city",
-    "email",
-    "phone",
-)
 _MEDIA_TYPES = {"image", "audio", "video", "document", "sticker", "location", "contacts"}
 
 
@@ -110,7 +97,7 @@ def conversation_context(
     result = (analysis or {}).get("result") or {}
     intent = result.get("intent") or {}
     fields = []
-    for name in FIELD_ORDER:
+    for name in FIELD_NAMES:
         stored = detail.fields.get(name)
         if not isinstance(stored, dict) or stored.get("value") in (None, ""):
             continue
