@@ -7,6 +7,8 @@ from typing import get_args
 
 import pytest
 
+from copilot.evals.items import FieldsGold
+from copilot.evals.metrics import SCORED_FIELDS
 from copilot.inbox.corrections import FieldCorrections
 from copilot.llm.interpret import PLAIN_FIELDS, WORDED_FIELDS
 from copilot.llm.schema import FieldKey, FieldsOut
@@ -21,8 +23,6 @@ from copilot.taxonomy import (
     Language,
 )
 from copilot.web import i18n
-from evals.items import FieldsGold
-from evals.metrics import SCORED_FIELDS
 
 
 def test_the_models_hold_exactly_the_field_names():

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from copilot.integrations.whatsapp.sender import DEFAULT_BASE_URL
+from copilot.integrations.whatsapp import ConfigError as WhatsAppConfigError
+from copilot.integrations.whatsapp import settings as whatsapp_settings
 
 ENGINES = ("rules", "llm", "hybrid")
 
@@ -27,13 +28,10 @@ ENV_NAMES: dict[str, str] = {
     "tick_seconds": "LEAD_COPILOT_TICK_SECONDS",
     "max_body_bytes": "LEAD_COPILOT_MAX_BODY_BYTES",
     "background": "LEAD_COPILOT_BACKGROUND",
-    "app_secret": "WHATSAPP_APP_SECRET",
-    "verify_token": "WHATSAPP_VERIFY_TOKEN",
-    "access_token": "WHATSAPP_ACCESS_TOKEN",
-    "phone_number_id": "WHATSAPP_PHONE_NUMBER_ID",
-    "api_base_url": "WHATSAPP_API_BASE_URL",
+    # The WhatsApp adapter reads its own variables (WhatsAppSettings.from_env).
+    **whatsapp_settings.ENV_NAMES,
 }
-_SECRETS = {"admin_token", "app_secret", "verify_token", "access_token"}
+_SECRETS = {"admin_token", *whatsapp_settings.SECRETS}
 
 
 class ConfigError(ValueError):
@@ -57,7 +55,7 @@ class Settings:
     verify_token: str | None = None
     access_token: str | None = None
     phone_number_id: str | None = None
-    api_base_url: str = DEFAULT_BASE_URL
+    api_base_url: str = whatsapp_settings.DEFAULT_BASE_URL
     #: sender options (tests shorten the retry waits); not read from the environment
     sender_options: Mapping[str, Any] | None = None
 
@@ -75,8 +73,13 @@ class Settings:
         """Read the environment (default ``os.environ``), apply ``overrides`` (flags;
         ``None`` means "not given"), validate and return the settings."""
         env = os.environ if env is None else env
-        values: dict[str, Any] = {}
+        # Checked below with everything else, once the flags are applied.
+        values: dict[str, Any] = asdict(
+            whatsapp_settings.WhatsAppSettings.from_env(env, check=False)
+        )
         for name, var in ENV_NAMES.items():
+            if name in whatsapp_settings.ENV_NAMES:
+                continue
             raw = env.get(var)
             if raw is not None and raw.strip() != "":
                 values[name] = _convert(name, var, raw.strip())
@@ -123,17 +126,10 @@ class Settings:
             raise ConfigError(f"{ENV_NAMES['tick_seconds']}: must be a positive number of seconds")
         if self.max_body_bytes < 1024:
             raise ConfigError(f"{ENV_NAMES['max_body_bytes']}: must be at least 1024 bytes")
-        if bool(self.access_token) != bool(self.phone_number_id):
-            missing = "access_token" if not self.access_token else "phone_number_id"
-            raise ConfigError(
-                f"{ENV_NAMES[missing]} is not set: set both WHATSAPP_ACCESS_TOKEN and "
-                "WHATSAPP_PHONE_NUMBER_ID to send through the Cloud API, or neither (outbox)"
-            )
-        if not self.api_base_url.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"{ENV_NAMES['api_base_url']}: must be an http(s) URL, "
-                f"got {self.api_base_url[:80]!r}"
-            )
+        try:
+            self.whatsapp.check()
+        except WhatsAppConfigError as exc:
+            raise ConfigError(str(exc)) from None
         if self.admin_token is not None and len(self.admin_token) < 16:
             raise ConfigError(
                 f"{ENV_NAMES['admin_token']}: too short; use at least 16 random characters"
@@ -149,14 +145,21 @@ class Settings:
         return str(path.with_name(f"{path.stem}.webhooks{path.suffix or '.db'}"))
 
     @property
+    def whatsapp(self) -> whatsapp_settings.WhatsAppSettings:
+        """The WhatsApp adapter's part of the settings."""
+        return whatsapp_settings.WhatsAppSettings(
+            **{name: getattr(self, name) for name in whatsapp_settings.ENV_NAMES}
+        )
+
+    @property
     def sends_for_real(self) -> bool:
         """True when replies go through the Cloud API (credentials set)."""
-        return bool(self.access_token and self.phone_number_id)
+        return self.whatsapp.sends_for_real
 
     @property
     def webhook_enabled(self) -> bool:
         """True when webhooks can be verified (an app secret is set)."""
-        return bool(self.app_secret)
+        return self.whatsapp.webhook_enabled
 
     def to_env(self) -> dict[str, str]:
         """The settings as environment variables (to hand to worker processes)."""

@@ -56,10 +56,11 @@ def build_sender(settings: Settings) -> Sender:
     if not settings.sends_for_real:
         return DatabaseOutbox()
     options: dict[str, Any] = dict(settings.sender_options or {})
+    whatsapp = settings.whatsapp
     client = WhatsAppSender(
-        settings.access_token or "",
-        settings.phone_number_id or "",
-        settings.api_base_url,
+        whatsapp.access_token or "",
+        whatsapp.phone_number_id or "",
+        whatsapp.api_base_url,
         **options,
     )
     return CloudAPISender(client)

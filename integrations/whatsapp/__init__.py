@@ -7,6 +7,7 @@
   templates and interactive messages with bounded retries;
   :class:`OutboxSender` when there are no credentials; :func:`sender_from_env`.
 * :func:`check_can_send`: the 24-hour window and opt-out rules.
+* :class:`WhatsAppSettings`: the ``WHATSAPP_*`` environment variables, read once.
 """
 
 from copilot.integrations.whatsapp.errors import (
@@ -52,6 +53,7 @@ from copilot.integrations.whatsapp.sender import (
     WhatsAppSender,
     sender_from_env,
 )
+from copilot.integrations.whatsapp.settings import WhatsAppSettings
 from copilot.integrations.whatsapp.signature import (
     SIGNATURE_HEADER,
     compute_signature,
@@ -97,6 +99,7 @@ __all__ = [
     "WebhookParseResult",
     "WhatsAppError",
     "WhatsAppSender",
+    "WhatsAppSettings",
     "WindowClosedError",
     "check_can_send",
     "compute_signature",

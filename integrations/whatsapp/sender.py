@@ -14,12 +14,16 @@ for not losing the reply.
 ``OutboxSender`` has the same interface for when there are no credentials:
 nothing leaves the machine, it returns ``outbox-<uuid>`` and keeps what it
 "sent". :func:`sender_from_env` picks one of the two from the environment.
+
+The sync and async senders share everything but the HTTP call itself: the
+request (:meth:`_GraphConfig._request`), the reading of the answer and of
+errors (:meth:`_GraphConfig._handle`, :meth:`_GraphConfig._transport_error`)
+and the retry policy (:meth:`_GraphConfig._retry_policy`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import threading
 import time
@@ -48,11 +52,7 @@ from copilot.integrations.whatsapp.payloads import (
     template_payload,
     text_payload,
 )
-
-DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"
-ENV_ACCESS_TOKEN = "WHATSAPP_ACCESS_TOKEN"
-ENV_PHONE_NUMBER_ID = "WHATSAPP_PHONE_NUMBER_ID"
-ENV_BASE_URL = "WHATSAPP_API_BASE_URL"
+from copilot.integrations.whatsapp.settings import DEFAULT_BASE_URL, WhatsAppSettings
 
 R = TypeVar("R")
 
@@ -209,14 +209,14 @@ class _GraphConfig:
         self,
         access_token: str,
         phone_number_id: str,
-        base_url: str,
+        base_url: str = DEFAULT_BASE_URL,
         *,
-        timeout: float,
-        max_attempts: int,
-        initial_wait: float,
-        max_wait: float,
-        jitter: float,
-        max_retry_after: float,
+        timeout: float = 10.0,
+        max_attempts: int = 4,
+        initial_wait: float = 0.5,
+        max_wait: float = 8.0,
+        jitter: float = 0.5,
+        max_retry_after: float = 60.0,
     ) -> None:
         if not access_token:
             raise ConfigError("a WhatsApp access token is required")
@@ -241,6 +241,21 @@ class _GraphConfig:
     def __repr__(self) -> str:  # never show the token
         return f"{type(self).__name__}(phone_number_id={self.phone_number_id!r}, base_url={self.base_url!r})"
 
+    def _request(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments of the one POST that sends ``payload``."""
+        return {"url": self.messages_url, "json": payload, "headers": self._headers}
+
+    def _retry_policy(self, sleep: Callable[[float], Any]) -> dict[str, Any]:
+        """Tenacity's arguments: transient failures only, bounded attempts, the
+        waits of :meth:`_wait`; the last error is raised as is."""
+        return {
+            "stop": stop_after_attempt(self.max_attempts),
+            "wait": self._wait,
+            "retry": retry_if_exception(_is_transient),
+            "sleep": sleep,
+            "reraise": True,
+        }
+
     def _wait(self, state: RetryCallState) -> float:
         """Retry-After when Meta gave one (capped), else exponential backoff with jitter."""
         exc = state.outcome.exception() if state.outcome else None
@@ -258,6 +273,7 @@ class _GraphConfig:
         )
 
     def _handle(self, response: httpx.Response, attempt: int) -> str:
+        """The message id of a successful answer, else the error it carries."""
         if response.is_success:
             return _message_id(response)
         raise _error_from_response(response, attempt)
@@ -266,6 +282,7 @@ class _GraphConfig:
 class WhatsAppSender(_GraphConfig, _Messages[str]):
     """Sends messages through the Cloud API (sync httpx client).
 
+    ``options`` are the retry policy and timeout (see :class:`_GraphConfig`):
     ``max_attempts`` bounds the tries (the first included); waits grow from
     ``initial_wait`` to ``max_wait`` seconds with up to ``jitter`` seconds of
     randomness; a ``Retry-After`` is honoured up to ``max_retry_after``.
@@ -278,52 +295,27 @@ class WhatsAppSender(_GraphConfig, _Messages[str]):
         phone_number_id: str,
         base_url: str = DEFAULT_BASE_URL,
         *,
-        timeout: float = 10.0,
-        max_attempts: int = 4,
-        initial_wait: float = 0.5,
-        max_wait: float = 8.0,
-        jitter: float = 0.5,
-        max_retry_after: float = 60.0,
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        **options: Any,
     ) -> None:
-        super().__init__(
-            access_token,
-            phone_number_id,
-            base_url,
-            timeout=timeout,
-            max_attempts=max_attempts,
-            initial_wait=initial_wait,
-            max_wait=max_wait,
-            jitter=jitter,
-            max_retry_after=max_retry_after,
-        )
+        super().__init__(access_token, phone_number_id, base_url, **options)
         self._own_client = client is None
-        self._client = client or httpx.Client(timeout=timeout)
+        self._client = client or httpx.Client(timeout=self.timeout)
         self._sleep = sleep
 
     def send(self, payload: dict[str, Any]) -> str:
         """POST one ``/messages`` body; returns the WhatsApp message id or raises
         :class:`SendError` (after the retries, for transient failures)."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception(_is_transient),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        attempts = 0
-
-        def post_once() -> str:
-            nonlocal attempts
-            attempts += 1
-            try:
-                response = self._client.post(self.messages_url, json=payload, headers=self._headers)
-            except httpx.TransportError as exc:
-                raise self._transport_error(exc, attempts) from exc
-            return self._handle(response, attempts)
-
-        return retrying(post_once)
+        for attempt in Retrying(**self._retry_policy(self._sleep)):
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                try:
+                    response = self._client.post(**self._request(payload))
+                except httpx.TransportError as exc:
+                    raise self._transport_error(exc, number) from exc
+                return self._handle(response, number)
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
     def close(self) -> None:
         """Close the HTTP client if this sender created it."""
@@ -346,46 +338,22 @@ class AsyncWhatsAppSender(_GraphConfig, _Messages[Awaitable[str]]):
         phone_number_id: str,
         base_url: str = DEFAULT_BASE_URL,
         *,
-        timeout: float = 10.0,
-        max_attempts: int = 4,
-        initial_wait: float = 0.5,
-        max_wait: float = 8.0,
-        jitter: float = 0.5,
-        max_retry_after: float = 60.0,
         client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        **options: Any,
     ) -> None:
-        super().__init__(
-            access_token,
-            phone_number_id,
-            base_url,
-            timeout=timeout,
-            max_attempts=max_attempts,
-            initial_wait=initial_wait,
-            max_wait=max_wait,
-            jitter=jitter,
-            max_retry_after=max_retry_after,
-        )
+        super().__init__(access_token, phone_number_id, base_url, **options)
         self._own_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._client = client or httpx.AsyncClient(timeout=self.timeout)
         self._sleep = sleep
 
     async def send(self, payload: dict[str, Any]) -> str:  # type: ignore[override]
         """POST one ``/messages`` body; returns the WhatsApp message id."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception(_is_transient),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        async for attempt in retrying:
+        async for attempt in AsyncRetrying(**self._retry_policy(self._sleep)):
             with attempt:
                 number = attempt.retry_state.attempt_number
                 try:
-                    response = await self._client.post(
-                        self.messages_url, json=payload, headers=self._headers
-                    )
+                    response = await self._client.post(**self._request(payload))
                 except httpx.TransportError as exc:
                     raise self._transport_error(exc, number) from exc
                 return self._handle(response, number)
@@ -467,20 +435,18 @@ def sender_from_env(
     """The real sender when ``WHATSAPP_ACCESS_TOKEN`` and ``WHATSAPP_PHONE_NUMBER_ID``
     are set (``WHATSAPP_API_BASE_URL`` optional), else the local outbox.
 
-    Setting only one of the two is a configuration mistake and raises
-    :class:`ConfigError` rather than silently keeping messages local.
-    ``options`` go to the sender (timeouts, retry policy).
+    The variables are read by :meth:`WhatsAppSettings.from_env`: setting only one
+    of the two is a configuration mistake and raises :class:`ConfigError` rather
+    than silently keeping messages local. ``options`` go to the sender
+    (timeouts, retry policy).
     """
-    env = os.environ if env is None else env
-    token = (env.get(ENV_ACCESS_TOKEN) or "").strip()
-    phone_number_id = (env.get(ENV_PHONE_NUMBER_ID) or "").strip()
-    base_url = (env.get(ENV_BASE_URL) or "").strip() or DEFAULT_BASE_URL
-    if not token and not phone_number_id:
+    settings = WhatsAppSettings.from_env(env)
+    if not settings.sends_for_real:
         return AsyncOutboxSender() if use_async else OutboxSender()
-    if not token or not phone_number_id:
-        missing = ENV_ACCESS_TOKEN if not token else ENV_PHONE_NUMBER_ID
-        raise ConfigError(f"{missing} is not set: set both WhatsApp variables, or neither")
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{ENV_BASE_URL} must be an http(s) URL, got {base_url[:80]!r}")
     cls = AsyncWhatsAppSender if use_async else WhatsAppSender
-    return cls(token, phone_number_id, base_url, **options)
+    return cls(
+        settings.access_token or "",
+        settings.phone_number_id or "",
+        settings.api_base_url,
+        **options,
+    )
