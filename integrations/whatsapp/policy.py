@@ -3,6 +3,8 @@
 Inside the customer service window (24 hours after the lead's last message)
 the business may send anything; outside it only an approved template. A lead
 who opted out gets nothing more, except the confirmation of the opt-out.
+Whether the window is open is decided by :mod:`copilot.window` (closed at
+exactly 24 hours); these rules take its answer.
 """
 
 from __future__ import annotations
