@@ -6,32 +6,19 @@ wrote ten minutes inside and ten minutes outside the window."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
 from copilot.inbox import Inbox
 from copilot.models import Contact, Message
+from tests.fakes.live_server import serving
 
-REPO = Path(__file__).resolve().parent.parent
-ADMIN = "window-live-admin-token-0123456789"
 #: How far from the boundary each lead wrote: wide enough for a loaded machine.
 MARGIN = timedelta(minutes=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -50,38 +37,10 @@ def server(tmp_path_factory) -> Iterator[tuple[str, dict[str, int], str]]:
         convs[key] = inbox.ingest(Contact(wa_id=wa_id, name="Laura"), message).conversation_id
         inbox.claim(convs[key], agent.id)
     inbox.close()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEAD_COPILOT_", "WHATSAPP_"))}
     # No background tick: an automatic message would move the last message seen.
-    env.update(PYTHONPATH=str(REPO), LEAD_COPILOT_ADMIN_TOKEN=ADMIN, LEAD_COPILOT_BACKGROUND="off")
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "copilot", "serve", "--db", str(db), "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp / "server.log").read_text()[-3000:])
-            time.sleep(0.1)
+    env = {"LEAD_COPILOT_BACKGROUND": "off"}
+    with serving(db, tmp / "server.log", env=env) as url:
         yield url, convs, token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.mark.parametrize("which", ["open", "closed"])
