@@ -17,7 +17,9 @@ from litestar.testing import TestClient
 
 from copilot import window
 from copilot.facade import Copilot
+from copilot.inbox import Inbox, ManualClock
 from copilot.inbox.clock import SystemClock
+from copilot.inbox.testing import RecordingSender
 from copilot.llm.context import window_open as llm_window_open
 from copilot.models import Contact, Conversation, Message, QualificationFields
 from copilot.replies import choose_template
@@ -123,6 +125,26 @@ def test_a_system_notice_opens_no_window(profile):
     state = conversation_state(conversation, QualificationFields(), profile, now)
     assert state.window_open is False
     assert llm_window_open(conversation, now) is False
+
+
+@pytest.mark.parametrize(("elapsed", "open_"), MOMENTS)
+def test_the_automatic_message_goes_as_free_text_only_inside_the_window(
+    profile, tmp_path, elapsed, open_
+):
+    """What the inbox hands to the sender: free text inside the window, the
+    approved template outside it."""
+    clock = ManualClock(WROTE)
+    sender = RecordingSender()
+    inbox = Inbox(str(tmp_path / "inbox.db"), copilot=Copilot(profile), clock=clock, sender=sender)
+    lead = Message(id="wamid.w1", text="hola, busco un sofá", timestamp=WROTE)
+    inbox.ingest(Contact(wa_id="573001234567", name="Laura"), lead)
+    clock.set(WROTE + elapsed)
+    assert inbox.tick().acknowledgements == 1
+    (sent,) = sender.sent
+    assert sent.template == TemplateKey.ACKNOWLEDGEMENT
+    expected = None if open_ else profile.templates[TemplateKey.ACKNOWLEDGEMENT].approved_name
+    assert sent.approved_name == expected
+    inbox.close()
 
 
 @pytest.fixture
