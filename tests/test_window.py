@@ -147,6 +147,22 @@ def test_the_automatic_message_goes_as_free_text_only_inside_the_window(
     inbox.close()
 
 
+def test_a_system_notice_opens_no_window_in_the_inbox(profile, tmp_path):
+    clock = ManualClock(WROTE)
+    inbox = Inbox(str(tmp_path / "inbox.db"), copilot=Copilot(profile), clock=clock)
+    laura = Contact(wa_id="573001234567", name="Laura")
+    cid = inbox.ingest(laura, Message(id="w1", text="hola", timestamp=WROTE)).conversation_id
+    notice = Message(
+        id="s1",
+        text="the customer changed their number",
+        timestamp=WROTE + timedelta(hours=25),
+        type=MessageType.SYSTEM,
+    )
+    inbox.ingest(laura, notice)
+    assert inbox.conversation(cid).window_closes_at == WROTE + timedelta(hours=24)
+    inbox.close()
+
+
 @pytest.fixture
 def frozen(monkeypatch):
     """The service's clock, held still at a moment the test sets."""
