@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
+from copilot.inbox.access import Actor, require_team, visible_agents_sql
 from copilot.inbox.errors import InvalidInput, NotFoundError
 from copilot.inbox.models import Agent, Shift, Team
 from copilot.inbox.store import InboxStore, actor_of
@@ -131,12 +132,17 @@ class AgentsMixin(InboxStore):
             raise NotFoundError(f"no agent {agent_id}")
         return self._agent_from_row(row)
 
-    def agents(self, team: str | None = None) -> list[Agent]:
-        """All agents, or those of one team."""
-        if team is None:
-            rows = self._rows(f"{self._AGENT_SQL} ORDER BY a.id")
-        else:
-            rows = self._rows(f"{self._AGENT_SQL} WHERE t.name = ? ORDER BY a.id", (team,))
+    def agents(self, team: str | None = None, *, visible_to: Actor | None = None) -> list[Agent]:
+        """All agents, or those of one team; ``visible_to`` limits them to those the
+        actor may see (their team and the admins; raises
+        :class:`~copilot.inbox.errors.PermissionDenied` for another team)."""
+        where, params = visible_agents_sql(visible_to)
+        if visible_to is not None:
+            require_team(visible_to, team)
+        if team is not None:
+            where += " AND t.name = ?"
+            params.append(team)
+        rows = self._rows(f"{self._AGENT_SQL} WHERE {where} ORDER BY a.id", tuple(params))
         return [self._agent_from_row(r) for r in rows]
 
     def authenticate(self, token: str | None) -> Agent | None:

@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from copilot.inbox.access import (
+    actor_of_agent,
+    can_transfer_to,
+    conversation_scope,
+    require_claim,
+)
 from copilot.inbox.agents import AgentsMixin
 from copilot.inbox.errors import ConflictError, InvalidInput, NotFoundError, PermissionDenied
 from copilot.inbox.models import ConversationDetail
@@ -135,10 +141,13 @@ class AssignmentMixin(AgentsMixin):
 
     def claim(self, conversation_id: int, agent_id: int) -> ConversationDetail:
         """Take an unassigned conversation. Exactly one of several racing agents wins;
-        the others get :class:`ConflictError`. Claiming one's own is a no-op."""
+        the others get :class:`ConflictError`. Claiming one's own is a no-op. A
+        conversation of another team is refused (:class:`PermissionDenied`; see
+        :mod:`copilot.inbox.access`)."""
         self._agent_or_fail(agent_id)
         with self._tx() as conn:
             row = self._conversation_row(conversation_id)
+            require_claim(conn, actor_of_agent(conn, agent_id), conversation_id)
             now = self._now()
             cur = conn.execute(
                 "UPDATE conversations SET assignee_id = ?, assigned_at = ?, updated_at = ?"
@@ -178,11 +187,19 @@ class AssignmentMixin(AgentsMixin):
         self, conversation_id: int, by_agent_id: int, to_agent_id: int, note: str | None = None
     ) -> ConversationDetail:
         """Hand a conversation to another agent, with an optional internal note.
-        Only the owner or an admin may transfer."""
+        Only the owner or an admin may transfer; the owner only to someone who
+        may open the conversation (see :mod:`copilot.inbox.access`)."""
         self._agent_or_fail(to_agent_id)
         with self._tx() as conn:
             row = self._conversation_row(conversation_id)
             self._owner_or_admin(row, by_agent_id)
+            scope = conversation_scope(conn, conversation_id)
+            by, to = actor_of_agent(conn, by_agent_id), actor_of_agent(conn, to_agent_id)
+            if not can_transfer_to(by, to, scope):
+                raise PermissionDenied(
+                    f"agent {to_agent_id} is not of team {scope.team!r} of conversation"
+                    f" {conversation_id}; only an admin hands it to another team"
+                )
             if row["assignee_id"] == to_agent_id:
                 raise InvalidInput(f"agent {to_agent_id} already owns the conversation")
             now = self._now()

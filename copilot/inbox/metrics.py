@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from copilot.inbox.access import TEAM_SQL, Actor, visible_conversations_sql, visible_sql
 from copilot.inbox.models import from_epoch, to_epoch
 from copilot.inbox.store import InboxStore
 from copilot.profile import BusinessProfile
@@ -169,34 +170,49 @@ class MetricsMixin(InboxStore):
     """``metrics``."""
 
     def metrics(
-        self, start: datetime, end: datetime, *, business_hours_only: bool = False
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        business_hours_only: bool = False,
+        visible_to: Actor | None = None,
     ) -> MetricsReport:
         """Measure the inbox over ``[start, end)`` (conversations by their first
-        inbound message, messages and suggestions by their own time)."""
+        inbound message, messages and suggestions by their own time).
+        ``visible_to``: count only the conversations that actor may read (see
+        :mod:`copilot.inbox.access`); None counts everything."""
         lo, hi = to_epoch(start), to_epoch(end)
         report = MetricsReport(start=start, end=end, business_hours_only=business_hours_only)
-        self._first_response(report, lo, hi, business_hours_only)
+        # Two forms of the same limit: on ``conversations c``, and on tables that
+        # point at a conversation by its id.
+        on_c = visible_sql(visible_to)
+        on_id: tuple[str, list] = ("1 = 1", [])
+        if visible_to is not None and not visible_to.is_admin:
+            ids, ids_params = visible_conversations_sql(visible_to)
+            on_id = (f"conversation_id IN {ids}", ids_params)
+        self._first_response(report, lo, hi, business_hours_only, on_c)
         report.handled_by_agent = {
             f"agent:{r['agent_id']}": r["n"]
             for r in self._rows(
                 "SELECT agent_id, COUNT(DISTINCT conversation_id) AS n FROM messages"
-                " WHERE author = 'agent' AND ts >= ? AND ts < ? GROUP BY agent_id",
-                (lo, hi),
+                f" WHERE author = 'agent' AND ts >= ? AND ts < ? AND {on_id[0]} GROUP BY agent_id",
+                (lo, hi, *on_id[1]),
             )
         }
-        self._funnel(report, lo, hi)
-        self._handoffs(report, lo, hi)
-        self._suggestions(report, lo, hi)
-        self._templates(report, lo, hi)
+        self._funnel(report, lo, hi, on_c)
+        self._handoffs(report, lo, hi, on_id)
+        self._suggestions(report, lo, hi, on_id)
+        self._templates(report, lo, hi, on_id)
         return report
 
-    def _first_response(self, report: MetricsReport, lo: float, hi: float, bh: bool) -> None:
+    def _first_response(
+        self, report: MetricsReport, lo: float, hi: float, bh: bool, scope: tuple[str, list]
+    ) -> None:
         rows = self._rows(
             "SELECT c.id, c.first_inbound_at, c.first_response_at, c.first_response_by,"
-            " c.origin, t.name AS team, c.assignee_id FROM conversations c"
-            " LEFT JOIN teams t ON t.id = c.team_id"
-            " WHERE c.first_inbound_at >= ? AND c.first_inbound_at < ?",
-            (lo, hi),
+            f" c.origin, {TEAM_SQL} AS team, c.assignee_id FROM conversations c"
+            f" WHERE c.first_inbound_at >= ? AND c.first_inbound_at < ? AND {scope[0]}",
+            (lo, hi, *scope[1]),
         )
         sla = self.profile.first_response_sla_minutes * 60
         now = self._now()
@@ -243,12 +259,13 @@ class MetricsMixin(InboxStore):
                 sla_compliance_pct=_pct(sum(judged), len(judged)),
             )
 
-    def _funnel(self, report: MetricsReport, lo: float, hi: float) -> None:
+    def _funnel(self, report: MetricsReport, lo: float, hi: float, scope: tuple[str, list]) -> None:
         rows = self._rows(
             "SELECT c.id, c.origin, c.stage, c.lost_reason,"
             " (SELECT GROUP_CONCAT(after, ',') FROM stage_history h WHERE h.conversation_id = c.id)"
-            " AS path FROM conversations c WHERE c.created_at >= ? AND c.created_at < ?",
-            (lo, hi),
+            f" AS path FROM conversations c WHERE c.created_at >= ? AND c.created_at < ?"
+            f" AND {scope[0]}",
+            (lo, hi, *scope[1]),
         )
         funnels: dict[str, FunnelStats] = defaultdict(FunnelStats)
         lost = Counter()
@@ -271,13 +288,15 @@ class MetricsMixin(InboxStore):
         report.funnel_by_origin = dict(sorted(funnels.items()))
         report.lost_reasons = dict(lost.most_common())
 
-    def _handoffs(self, report: MetricsReport, lo: float, hi: float) -> None:
+    def _handoffs(
+        self, report: MetricsReport, lo: float, hi: float, scope: tuple[str, list]
+    ) -> None:
         needed: dict[int, str | None] = {}
         seen: set[int] = set()
         for r in self._rows(
             "SELECT conversation_id, handoff_needed, handoff_reason FROM analyses"
-            " WHERE created_at >= ? AND created_at < ? ORDER BY id",
-            (lo, hi),
+            f" WHERE created_at >= ? AND created_at < ? AND {scope[0]} ORDER BY id",
+            (lo, hi, *scope[1]),
         ):
             seen.add(r["conversation_id"])
             if r["handoff_needed"] and r["conversation_id"] not in needed:
@@ -287,11 +306,13 @@ class MetricsMixin(InboxStore):
             Counter(reason or "unknown" for reason in needed.values()).most_common()
         )
 
-    def _suggestions(self, report: MetricsReport, lo: float, hi: float) -> None:
+    def _suggestions(
+        self, report: MetricsReport, lo: float, hi: float, scope: tuple[str, list]
+    ) -> None:
         rows = self._rows(
             "SELECT state, agent_id, similarity FROM suggestions"
-            " WHERE created_at >= ? AND created_at < ? AND state != 'superseded'",
-            (lo, hi),
+            f" WHERE created_at >= ? AND created_at < ? AND state != 'superseded' AND {scope[0]}",
+            (lo, hi, *scope[1]),
         )
         report.suggestions = _suggestion_stats(
             Counter(r["state"] for r in rows),
@@ -317,14 +338,16 @@ class MetricsMixin(InboxStore):
             for agent, items in sorted(by_agent.items())
         }
 
-    def _templates(self, report: MetricsReport, lo: float, hi: float) -> None:
+    def _templates(
+        self, report: MetricsReport, lo: float, hi: float, scope: tuple[str, list]
+    ) -> None:
         rows = self._rows(
             "SELECT m.template, COUNT(*) AS sends, SUM(EXISTS (SELECT 1 FROM messages r"
             "  WHERE r.conversation_id = m.conversation_id AND r.direction = 'inbound'"
             "  AND r.ts > m.ts AND r.ts < m.ts + 7 * 86400)) AS replies"
             " FROM messages m WHERE m.direction = 'outbound' AND m.template IS NOT NULL"
-            " AND m.ts >= ? AND m.ts < ? GROUP BY m.template",
-            (lo, hi),
+            f" AND m.ts >= ? AND m.ts < ? AND {scope[0]} GROUP BY m.template",
+            (lo, hi, *scope[1]),
         )
         report.templates = {
             r["template"]: TemplateStats(

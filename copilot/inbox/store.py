@@ -15,12 +15,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter
 from sqlite_utils import Database
 
+from copilot.inbox.access import Actor, visible_sql
 from copilot.inbox.clock import Clock, SystemClock
 from copilot.inbox.db import Checkpointer, open_db
 from copilot.inbox.errors import InboxDatabaseError, NotFoundError
+from copilot.inbox.listing import (
+    SUMMARY_COLUMNS,
+    ConversationQuery,
+    list_conversations,
+    summaries,
+)
 from copilot.inbox.models import (
     AuditEntry,
     ConversationDetail,
@@ -34,16 +40,7 @@ from copilot.inbox.models import (
 )
 from copilot.profile import BusinessProfile, load_profile
 
-SUMMARY_COLUMNS = (
-    "c.id, c.contact_id, ct.name AS contact_name, COALESCE(ct.wa_id, ct.user_id) AS contact_key,"
-    " c.status, c.assignee_id, tm.name AS team, c.stage, c.lost_reason, c.handoff_needed,"
-    " c.handoff_reason, ct.opted_out, c.last_message_id, c.last_message_at,"
-    " c.last_message_text, c.last_message_direction, c.waiting_since"
-)
-_FROM = (
-    " FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
-    " LEFT JOIN teams tm ON tm.id = c.team_id"
-)
+_FROM = " FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
 _SUMMARY_TIMES = ("last_message_at", "waiting_since")
 _DETAIL_TIMES = (
     *_SUMMARY_TIMES,
@@ -55,8 +52,6 @@ _DETAIL_TIMES = (
     "created_at",
 )
 
-
-_SUMMARIES = TypeAdapter(list[ConversationSummary])
 
 #: The newest analysis of a conversation, found through its messages (CROSS JOIN
 #: keeps that order) on index entries alone, then read by its id: analyses has
@@ -228,31 +223,21 @@ class InboxStore:
         limit: int = 50,
         before: datetime | None = None,
     ) -> list[ConversationSummary]:
-        """The inbox list, newest activity first.
+        """The inbox list, newest activity first, with no access limit (the
+        service lists through :func:`copilot.inbox.listing.list_conversations`
+        with the caller as actor).
 
         ``agent_id`` gives one agent's conversations; ``queue=True`` the unassigned
-        ones (oldest first, the order they are served in); ``before`` pages back.
+        ones (longest waiting first, the order they are served in); ``before`` pages back.
         """
-        where, params = ["c.status = ?"], [status]
-        order = "c.last_message_at DESC"
         if queue:
-            where.append("c.assignee_id IS NULL")
-            order = "c.created_at ASC"
-        elif agent_id is not None:
-            where.append("c.assignee_id = ?")
-            params.append(agent_id)
-        if team is not None:
-            where.append("tm.name = ?")
-            params.append(team)
-        if before is not None:
-            where.append("c.last_message_at < ?")
-            params.append(to_epoch(before))
-        sql = (
-            f"SELECT {SUMMARY_COLUMNS}{_FROM} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
+            view, agent_id = "unassigned", None
+        else:
+            view = "all"
+        query = ConversationQuery(
+            view=view, status=status, assignee_id=agent_id, team=team, before=before, limit=limit
         )
-        # One validation call for the whole page: pydantic reads epoch seconds as UTC
-        # datetimes and 0/1 as booleans, so the rows go in as SQLite returns them.
-        return _SUMMARIES.validate_python(self._rows(sql, (*params, limit)))
+        return summaries(list_conversations(self, query, None))
 
     def conversation(self, conversation_id: int) -> ConversationDetail:
         """Everything about one conversation (raises :class:`NotFoundError`)."""
@@ -367,8 +352,19 @@ class InboxStore:
             for r in rows
         ]
 
-    def tags_in_use(self, limit: int = 200) -> list[str]:
-        """The tags some conversation carries, in alphabetical order."""
+    def tags_in_use(self, limit: int = 200, *, visible_to: Actor | None = None) -> list[str]:
+        """The tags some conversation carries, in alphabetical order; ``visible_to``:
+        only those of conversations that actor may read."""
+        if visible_to is not None and not visible_to.is_admin:
+            # Another team's tags name its leads' business: read them off the
+            # conversations the agent may open rather than the shared index.
+            where, params = visible_sql(visible_to)
+            rows = self.conn.execute(
+                "SELECT DISTINCT j.value FROM conversations c, json_each(c.tags) j"
+                f" WHERE c.tags IS NOT NULL AND {where} ORDER BY 1 LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+            return [r[0] for r in rows]
         rows = self.conn.execute(
             "SELECT name FROM tag_names ORDER BY name LIMIT ?", (limit,)
         ).fetchall()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from copilot.inbox.access import Actor, visible_conversations_sql
 from copilot.inbox.errors import InvalidInput, NotFoundError
 from copilot.inbox.models import Task, from_epoch, to_epoch
 from copilot.inbox.store import InboxStore, actor_of
@@ -101,8 +102,10 @@ class TasksMixin(InboxStore):
         conversation_id: int | None = None,
         owner_id: int | None = None,
         state: str | None = None,
+        visible_to: Actor | None = None,
     ) -> list[Task]:
-        """Tasks filtered by conversation, owner and/or state, by due time."""
+        """Tasks filtered by conversation, owner and/or state, by due time;
+        ``visible_to``: only those of conversations the actor may read."""
         where, params = [], []
         for column, value in (
             ("conversation_id", conversation_id),
@@ -112,6 +115,10 @@ class TasksMixin(InboxStore):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        if visible_to is not None and not visible_to.is_admin:
+            ids, more = visible_conversations_sql(visible_to)
+            where.append(f"conversation_id IN {ids}")
+            params.extend(more)
         sql = "SELECT * FROM tasks" + (f" WHERE {' AND '.join(where)}" if where else "")
         return [self._task(r) for r in self._rows(sql + " ORDER BY due_at, id", tuple(params))]
 

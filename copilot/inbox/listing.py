@@ -1,0 +1,170 @@
+"""The conversation list: one filtered query, limited by the access rule in SQL.
+
+The JSON API, the web inbox and :meth:`Inbox.list_conversations` all call
+:func:`list_conversations`; a conversation's team is the one of
+:mod:`copilot.inbox.access`. Every value is a bound parameter: search text from a
+lead or an agent never steers the SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from copilot.inbox.access import TEAM_SQL, Actor, require_team, visible_sql
+from copilot.inbox.errors import InvalidInput, PermissionDenied
+from copilot.inbox.models import ConversationSummary, from_epoch, to_epoch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from copilot.inbox.store import InboxStore
+
+VIEWS = ("mine", "unassigned", "team", "all")
+
+#: The columns of :class:`ConversationSummary`, the conversation's team included.
+SUMMARY_COLUMNS = (
+    "c.id, c.contact_id, ct.name AS contact_name, COALESCE(ct.wa_id, ct.user_id) AS contact_key,"
+    f" c.status, c.assignee_id, {TEAM_SQL} AS team, c.stage, c.lost_reason, c.handoff_needed,"
+    " c.handoff_reason, ct.opted_out, c.last_message_id, c.last_message_at,"
+    " c.last_message_text, c.last_message_direction, c.waiting_since"
+)
+_SUMMARY_FIELDS = tuple(ConversationSummary.model_fields)
+_COLUMNS = (
+    SUMMARY_COLUMNS + ", (SELECT an.name FROM agents an WHERE an.id = c.assignee_id)"
+    " AS assignee_name, c.origin, c.last_intent, c.tags"
+)
+_FROM = " FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
+
+
+@dataclass(frozen=True)
+class ConversationQuery:
+    """What the list shows; every filter narrows it (None: any).
+
+    ``view``: ``all`` (admins only), ``mine``, ``unassigned`` (the queue, longest
+    waiting first) or ``team`` (``team``, else the actor's team);
+    ``assignee_id`` narrows to one agent's conversations.
+    """
+
+    view: str = "all"
+    status: str | None = "open"
+    assignee_id: int | None = None
+    team: str | None = None
+    stage: str | None = None
+    origin: str | None = None
+    tag: str | None = None
+    handoff_needed: bool | None = None
+    sla_breached: bool | None = None
+    text: str | None = None
+    before: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_conversations(
+    inbox: InboxStore, query: ConversationQuery, actor: Actor | None
+) -> list[dict[str, Any]]:
+    """The conversations ``actor`` may read that match ``query``, newest activity
+    first (the unassigned queue: longest waiting first). ``actor`` None lists for
+    the library itself (no access limit). Each row has the
+    :class:`ConversationSummary` fields plus ``assignee_name``, ``origin``,
+    ``last_intent`` and ``tags`` (a list); times are aware datetimes.
+
+    Raises :class:`PermissionDenied` for ``view="all"`` or another team's list
+    asked by a non-admin, :class:`InvalidInput` for an unknown view."""
+    if query.view not in VIEWS:
+        raise InvalidInput(f"view must be one of {', '.join(VIEWS)}, not {query.view!r}")
+    if actor is not None:
+        if query.view == "all" and not actor.is_admin:
+            raise PermissionDenied("only an admin may list every conversation")
+        require_team(actor, query.team)
+    access, params = visible_sql(actor)
+    where = [access]
+
+    def add(sql: str, *values: Any) -> None:
+        where.append(sql)
+        params.extend(values)
+
+    if query.status is not None:
+        add("c.status = ?", query.status)
+    if query.view == "mine":
+        if actor is None:
+            raise InvalidInput("the 'mine' view needs an agent")
+        add("c.assignee_id = ?", actor.agent_id)
+    elif query.view == "unassigned":
+        add("c.assignee_id IS NULL")
+    if query.assignee_id is not None:
+        add("c.assignee_id = ?", query.assignee_id)
+    team = query.team
+    if query.view == "team" and team is None:
+        team = actor.team if actor is not None else None
+        if team is None:
+            return []
+    if team is not None:
+        add(f"{TEAM_SQL} = ?", team)
+    if query.stage is not None:
+        add("c.stage = ?", query.stage)
+    if query.origin is not None:
+        add("c.origin = ?", query.origin)
+    if query.tag is not None:
+        add("EXISTS (SELECT 1 FROM json_each(COALESCE(c.tags, '[]')) WHERE value = ?)", query.tag)
+    if query.handoff_needed is not None:
+        add("c.handoff_needed = ?", int(query.handoff_needed))
+    if query.sla_breached is not None:
+        limit = to_epoch(inbox.clock.now()) - inbox.profile.first_response_sla_minutes * 60
+        if query.sla_breached:
+            add("c.waiting_since IS NOT NULL AND c.waiting_since <= ?", limit)
+        else:
+            add("(c.waiting_since IS NULL OR c.waiting_since > ?)", limit)
+    if query.text:
+        like = _like(query.text.strip())
+        add(
+            "(ct.name LIKE ? ESCAPE '\\' OR COALESCE(ct.wa_id, ct.user_id) LIKE ? ESCAPE '\\'"
+            " OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id"
+            " AND m.text LIKE ? ESCAPE '\\'))",
+            like,
+            like,
+            like,
+        )
+    if query.before is not None:
+        add("c.last_message_at < ?", to_epoch(query.before))
+    if query.view == "unassigned":
+        # The queue: whoever has waited longest comes first.
+        order = "COALESCE(c.waiting_since, c.created_at) ASC, c.id ASC"
+    else:
+        order = "c.last_message_at DESC, c.id DESC"
+    sql = f"SELECT {_COLUMNS}{_FROM} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"
+    cur = inbox.conn.execute(sql, (*params, query.limit, query.offset))
+    names = [d[0] for d in cur.description]
+    rows = []
+    for values in cur.fetchall():
+        row = dict(zip(names, values, strict=True))
+        row["last_message_at"] = from_epoch(row["last_message_at"])
+        row["waiting_since"] = from_epoch(row["waiting_since"])
+        row["handoff_needed"] = bool(row["handoff_needed"])
+        row["opted_out"] = bool(row["opted_out"])
+        row["tags"] = json.loads(row["tags"] or "[]")
+        rows.append(row)
+    return rows
+
+
+def summaries(rows: list[dict[str, Any]]) -> list[ConversationSummary]:
+    """The rows of :func:`list_conversations` as :class:`ConversationSummary`."""
+    return [
+        ConversationSummary.model_validate({k: row[k] for k in _SUMMARY_FIELDS}) for row in rows
+    ]
+
+
+def count_unassigned(inbox: InboxStore, actor: Actor | None) -> int:
+    """Open conversations in the queue that ``actor`` may read (the tab badge)."""
+    access, params = visible_sql(actor)
+    return inbox.conn.execute(
+        f"SELECT COUNT(*) FROM conversations c WHERE c.assignee_id IS NULL"
+        f" AND c.status = 'open' AND {access}",
+        params,
+    ).fetchone()[0]
