@@ -14,22 +14,16 @@ from dataclasses import dataclass
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
+from copilot.inbox.access import Actor
 from copilot.service.state import ServiceState
 
 
 @dataclass(frozen=True)
-class Principal:
-    """Who is calling."""
+class Principal(Actor):
+    """Who is calling: an :class:`~copilot.inbox.access.Actor` (id, role, team)
+    with a name, so the inbox's access rule applies to it as is."""
 
-    agent_id: int
-    name: str
-    role: str
-    team: str | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        """True for the admin role."""
-        return self.role == "admin"
+    name: str = ""
 
 
 def bearer_token(request: Request) -> str | None:
@@ -53,11 +47,11 @@ def authenticate(state: ServiceState, token: str | None) -> Principal | None:
         and state.admin_agent_id is not None
         and hmac.compare_digest(token.encode(), admin.encode())
     ):
-        return Principal(state.admin_agent_id, "admin", "admin")
+        return Principal(agent_id=state.admin_agent_id, role="admin", name="admin")
     agent = state.inbox().authenticate(token)
     if agent is None:
         return None
-    return Principal(agent.id, agent.name, agent.role, agent.team)
+    return Principal(agent_id=agent.id, role=agent.role, team=agent.team, name=agent.name)
 
 
 def provide_principal(request: Request) -> Principal:

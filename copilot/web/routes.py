@@ -1,6 +1,7 @@
 """The web inbox's routes: sign-in, the list, the conversation, its actions,
 live updates and metrics. Every action checks the session, the CSRF token and
-the access rule here, then calls one inbox method."""
+the inbox's access rule (:mod:`copilot.inbox.access`, shared with the JSON API),
+then calls one inbox method."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from copilot.inbox import (
     InvalidInput,
     NotFoundError,
     PermissionDenied,
+    access,
 )
 from copilot.service.auth import Principal, authenticate
 from copilot.service.errors import inbox_error_status
@@ -34,14 +36,7 @@ from copilot.taxonomy import LostReason, Origin, Stage
 from copilot.web import session
 from copilot.web.formatting import duration, local_time
 from copilot.web.i18n import LANGUAGE_NAMES, LANGUAGES, label, negotiate, translate, translator
-from copilot.web.queries import (
-    VIEWS,
-    ListQuery,
-    check_access,
-    list_rows,
-    live_state,
-    view_counts,
-)
+from copilot.web.queries import VIEWS, ListQuery, list_rows, live_state, view_counts
 from copilot.web.views import conversation_context, metrics_context
 
 HERE = Path(__file__).parent
@@ -249,8 +244,6 @@ def _list_query(principal: Principal, params: dict[str, str]) -> ListQuery:
     view = params.get("view") or "mine"
     if view not in VIEWS:
         view = "mine"
-    if view == "all" and not principal.is_admin:
-        raise PermissionDenied("only an admin may list every conversation")
     status = params.get("status") or "open"
     stage = params.get("stage") or None
     origin = params.get("origin") or None
@@ -308,7 +301,7 @@ def inbox_list(request: Request) -> Response:
     context.update(
         counts=view_counts(inbox, principal),
         views=[v for v in VIEWS if v != "all" or principal.is_admin],
-        tags=inbox.tags_in_use(),
+        tags=inbox.tags_in_use(visible_to=principal),
         stages=[s.value for s in Stage],
         origins=[o.value for o in Origin],
     )
@@ -344,7 +337,7 @@ def conversation(
 ) -> Response:
     """One conversation: chat, analysis, suggestion, actions."""
     principal = session.current_principal(request)
-    check_access(_inbox(request), principal, cid)
+    access.require_read(_inbox(request).conn, principal, cid)
     notice = translate(_lang(request), _OK_NOTICES[ok]) if ok in _OK_NOTICES else None
     return _conversation_page(request, principal, cid, notice=notice)
 
@@ -354,7 +347,7 @@ def conversation_live(request: Request, cid: CID) -> dict[str, Any]:
     """A small JSON fingerprint the page polls for live updates."""
     principal = session.current_principal(request)
     inbox = _inbox(request)
-    check_access(inbox, principal, cid)
+    access.require_read(inbox.conn, principal, cid)
     return live_state(inbox, cid)
 
 
@@ -363,7 +356,7 @@ def conversation_chat(request: Request, cid: CID) -> Response:
     """The chat and the owner line only (swapped in by the live update)."""
     principal = session.current_principal(request)
     inbox = _inbox(request)
-    check_access(inbox, principal, cid)
+    access.require_read(inbox.conn, principal, cid)
     context = conversation_context(inbox, principal, cid, _lang(request), _now(inbox))
     return render(request, "_chat.html", context, principal=principal)
 
@@ -391,7 +384,8 @@ def _act(
     inbox refusal re-renders the page with the reason (and the agent's draft)."""
     principal = session.current_principal(request)
     inbox = _inbox(request)
-    check_access(inbox, principal, cid)  # another team's conversation: 403 page, nothing shown
+    # Another team's conversation: 403 page, nothing shown.
+    access.require_read(inbox.conn, principal, cid)
     draft = _first(data, draft_field) if draft_field else None
     kept = {"draft": draft, "draft_form": _first(data, "form")[:1]}
     lang = _lang(request)
@@ -414,11 +408,6 @@ def _act(
         )
     target = f"/c/{cid}" + (f"?ok={ok}" if ok else "")
     return Redirect(target, status_code=303)
-
-
-def _require_manager(inbox: Inbox, principal: Principal, cid: int) -> None:
-    if not principal.is_admin and inbox.conversation(cid).assignee_id != principal.agent_id:
-        raise PermissionDenied(f"only the owner of conversation {cid} or an admin may do this")
 
 
 @post("/c/{cid:int}/reply", sync_to_thread=True)
@@ -521,7 +510,7 @@ def stage(request: Request, cid: CID, data: Form) -> Response:
     """Move the pipeline stage (owner or admin); ``lost`` needs a reason."""
 
     def run(inbox: Inbox, principal: Principal) -> None:
-        _require_manager(inbox, principal, cid)
+        access.require_manage(inbox.conn, principal, cid)
         new = _first(data, "stage")
         reason = _first(data, "lost_reason") or None
         if new != "lost":
@@ -589,8 +578,8 @@ def close_task(
         task = inbox.task(task_id)
         if task.conversation_id != cid:
             raise NotFoundError(f"no task {task_id} in conversation {cid}")
-        owner = inbox.conversation(cid).assignee_id
-        if not principal.is_admin and principal.agent_id not in (task.owner_id, owner):
+        scope = access.require_read(inbox.conn, principal, cid)
+        if not access.can_close_task(principal, scope, task.owner_id):
             raise PermissionDenied(f"task {task_id} is not yours")
         inbox.close_task(task_id, agent_id=principal.agent_id, cancel=verb == "cancel")
 
@@ -609,7 +598,7 @@ def metrics(
     principal = session.current_principal(request)
     span = int(days) if days and days.isdigit() and int(days) in (7, 14, 30, 90) else 14
     inbox = _inbox(request)
-    context = metrics_context(inbox, span, _now(inbox), _lang(request))
+    context = metrics_context(inbox, span, _now(inbox), _lang(request), principal)
     return render(request, "metrics.html", context, principal=principal)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from copilot import window
-from copilot.inbox import Inbox
+from copilot.inbox import Inbox, access
 from copilot.inbox.models import StoredMessage
 from copilot.service.auth import Principal
 from copilot.taxonomy import FIELD_NAMES, Intent, LostReason, Origin, Stage
@@ -125,11 +125,15 @@ def conversation_context(
         approved = inbox.profile.templates[suggestion.template].approved_name
     is_owner = detail.assignee_id == principal.agent_id
     can_manage = is_owner or principal.is_admin
-    if principal.is_admin:
-        candidates = [a for a in all_agents if a.active]
-    else:
-        candidates = [a for a in all_agents if a.active and a.team == principal.team]
-    candidates = [a for a in candidates if a.id != detail.assignee_id]
+    # Whom the conversation may go to: the inbox's transfer rule decides.
+    scope = access.conversation_scope(inbox.conn, conversation_id)
+    candidates = [
+        a
+        for a in all_agents
+        if a.active
+        and a.id != detail.assignee_id
+        and access.can_transfer_to(principal, access.Actor(a.id, a.role, a.team), scope)
+    ]
 
     tasks = [
         {
@@ -234,13 +238,16 @@ def _history_value(action: str, value: str | None, names: dict[int, str], lang: 
 # --- metrics -------------------------------------------------------------------------
 
 
-def metrics_context(inbox: Inbox, days: int, now: datetime, lang: str) -> dict[str, Any]:
-    """The metrics page: charts and tables over the last ``days`` days."""
+def metrics_context(
+    inbox: Inbox, days: int, now: datetime, lang: str, principal: Principal
+) -> dict[str, Any]:
+    """The metrics page: charts and tables over the last ``days`` days, over the
+    conversations ``principal`` may open (the JSON API's metrics, same rule)."""
     tz = inbox.profile.tz
     local_today = now.astimezone(tz).date()
     start_day = local_today - timedelta(days=days - 1)
     start = datetime.combine(start_day, datetime.min.time(), tz)
-    report = inbox.metrics(start, now + timedelta(seconds=1))
+    report = inbox.metrics(start, now + timedelta(seconds=1), visible_to=principal)
     names = {f"agent:{a.id}": a.name for a in inbox.agents()}
     per_day = report.first_response.get("day", {})
     day_keys = [(start_day + timedelta(days=i)).isoformat() for i in range(days)]

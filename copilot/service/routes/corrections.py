@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.inbox import Inbox
+from copilot.inbox import Inbox, access
 from copilot.inbox.corrections import Correction, FieldCorrections
 from copilot.service.auth import Principal, provide_principal
 from copilot.taxonomy import HandoffReason, Intent, Origin
@@ -57,10 +57,13 @@ class CorrectionsController(Controller):
     ) -> Correction:
         """Record the agent's corrected labels for a lead's message, beside what the
         copilot predicted. 404 for an unknown message, 403 for an agent who neither
-        owns the conversation nor is an admin, 422 for nothing to correct or an
+        owns the conversation nor is an admin (another team's conversation included), 422 for nothing to correct or an
         outbound message."""
         given: dict[str, Any] = data.model_dump(exclude={"fields"}, exclude_unset=True)
-        return _inbox(request).correct_label(
+        inbox = _inbox(request)
+        conversation_id = inbox.message(message_id).conversation_id
+        access.require_manage(inbox.conn, principal, conversation_id)
+        return inbox.correct_label(
             message_id,
             principal.agent_id,
             intent=given.get("intent"),

@@ -1,5 +1,7 @@
-"""The inbox JSON API under ``/api``: each handler checks who is calling and
-calls one inbox method. Inbox errors become 4xx in ``errors.py``."""
+"""The inbox JSON API under ``/api``: each handler checks who is calling, asks
+the inbox's access rule (:mod:`copilot.inbox.access`) and calls one inbox
+method. Inbox errors become 4xx in ``errors.py``: an unknown conversation 404,
+another team's 403, the same answers the web pages give."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromQuery, JSONBody, Parameter, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -20,13 +21,15 @@ from copilot.inbox import (
     Inbox,
     MetricsReport,
     NotFoundError,
+    PermissionDenied,
     StoredMessage,
     Suggestion,
     Task,
+    access,
 )
+from copilot.inbox.listing import ConversationQuery, list_conversations, summaries
 from copilot.inbox.models import HistoryEntry, Note
 from copilot.service.auth import Principal, provide_principal, require_admin
-from copilot.service.queries import ConversationFilter, search_conversations
 from copilot.taxonomy import LostReason, Origin, Stage
 
 Id = Annotated[int, Parameter(ge=1, le=2**62)]
@@ -125,14 +128,11 @@ def _inbox(request: Request) -> Inbox:
     return request.app.state.service.inbox()
 
 
-def _owner_or_admin(
-    inbox: Inbox, conversation_id: int, principal: NamedDependency[Principal]
-) -> None:
-    conversation = inbox.conversation(conversation_id)
-    if not principal.is_admin and conversation.assignee_id != principal.agent_id:
-        raise PermissionDeniedException(
-            f"only the owner of conversation {conversation_id} or an admin may do this"
-        )
+def _readable(request: Request, principal: Principal, conversation_id: int) -> Inbox:
+    """The inbox, once the caller may read the conversation (else 404 / 403)."""
+    inbox = _inbox(request)
+    access.require_read(inbox.conn, principal, conversation_id)
+    return inbox
 
 
 class InboxController(Controller):
@@ -151,7 +151,7 @@ class InboxController(Controller):
         self,
         request: Request,
         principal: NamedDependency[Principal],
-        view: FromQuery[Literal["all", "mine", "unassigned", "team"]] = "all",
+        view: FromQuery[Literal["all", "mine", "unassigned", "team"] | None] = None,
         status: FromQuery[Literal["open", "closed", "any"]] = "open",
         team: Annotated[str | None, Parameter(max_length=100)] = None,
         stage: FromQuery[Stage | None] = None,
@@ -163,16 +163,13 @@ class InboxController(Controller):
         before: FromQuery[datetime | None] = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
     ) -> list[ConversationSummary]:
-        """The inbox list. ``view``: all, mine, unassigned (the queue) or team (the
-        caller's team unless ``team`` is given); filters combine."""
-        if view == "team" and team is None:
-            team = principal.team
-            if team is None:
-                return []
-        f = ConversationFilter(
+        """The inbox list, limited to what the caller may open. ``view``: all
+        (admins; their default), mine (an agent's default), unassigned (the queue)
+        or team (the caller's team unless ``team`` is given; another team's: admins
+        only); filters combine."""
+        f = ConversationQuery(
+            view=view or ("all" if principal.is_admin else "mine"),
             status=None if status == "any" else status,
-            assignee_id=principal.agent_id if view == "mine" else None,
-            unassigned=view == "unassigned",
             team=team,
             stage=stage.value if stage else None,
             origin=origin.value if origin else None,
@@ -183,7 +180,7 @@ class InboxController(Controller):
             before=before,
             limit=limit,
         )
-        return search_conversations(_inbox(request), f)
+        return summaries(list_conversations(_inbox(request), f, principal))
 
     @get("/conversations/{conversation_id:int}", sync_to_thread=True)
     def get_conversation(
@@ -191,8 +188,7 @@ class InboxController(Controller):
     ) -> ConversationView:
         """One conversation: details, latest messages, latest analysis, the
         suggestion waiting for a decision, notes, tasks and history."""
-        del principal
-        inbox = _inbox(request)
+        inbox = _readable(request, principal, conversation_id)
         detail = inbox.conversation(conversation_id)
         return ConversationView(
             conversation=detail,
@@ -209,8 +205,11 @@ class InboxController(Controller):
     def claim(
         self, request: Request, principal: NamedDependency[Principal], conversation_id: Id
     ) -> ConversationDetail:
-        """Take an unassigned conversation (409 if someone else has it)."""
-        return _inbox(request).claim(conversation_id, principal.agent_id)
+        """Take an unassigned conversation (409 if someone else has it, 403 if it
+        is another team's)."""
+        return _readable(request, principal, conversation_id).claim(
+            conversation_id, principal.agent_id
+        )
 
     @post("/conversations/{conversation_id:int}/assign", sync_to_thread=True, status_code=200)
     def assign(
@@ -221,7 +220,7 @@ class InboxController(Controller):
         data: JSONBody[AssignBody],
     ) -> ConversationDetail:
         """Give a conversation to an agent (admin; an agent may only claim)."""
-        inbox = _inbox(request)
+        inbox = _readable(request, principal, conversation_id)
         if data.agent_id == principal.agent_id:
             conversation = inbox.conversation(conversation_id)
             if conversation.assignee_id is None:
@@ -237,8 +236,9 @@ class InboxController(Controller):
         conversation_id: Id,
         data: JSONBody[TransferBody],
     ) -> ConversationDetail:
-        """Hand a conversation to another agent with a note (owner or admin)."""
-        return _inbox(request).transfer(
+        """Hand a conversation to another agent with a note (owner or admin; the
+        owner only within the conversation's team)."""
+        return _readable(request, principal, conversation_id).transfer(
             conversation_id, principal.agent_id, data.to_agent_id, data.note or None
         )
 
@@ -252,7 +252,9 @@ class InboxController(Controller):
     ) -> ConversationDetail:
         """Give a conversation back to the queue (owner or admin)."""
         note = data.note if data else None
-        return _inbox(request).release(conversation_id, principal.agent_id, note or None)
+        return _readable(request, principal, conversation_id).release(
+            conversation_id, principal.agent_id, note or None
+        )
 
     @post("/conversations/{conversation_id:int}/reply", sync_to_thread=True, status_code=201)
     def reply(
@@ -266,7 +268,7 @@ class InboxController(Controller):
         or with ``text`` (edit). 409 when the conversation moved on since
         ``last_seen_message_id`` or the lead opted out; 422 when the 24-hour window
         is closed; 502 when WhatsApp refused it (the message is kept as failed)."""
-        return _inbox(request).reply(
+        return _readable(request, principal, conversation_id).reply(
             conversation_id,
             principal.agent_id,
             data.text,
@@ -288,9 +290,8 @@ class InboxController(Controller):
         data: JSONBody[RejectBody | None] = None,
     ) -> Suggestion:
         """Discard the copilot's suggestion, with an optional reason."""
-        inbox = _inbox(request)
+        inbox = _readable(request, principal, conversation_id)
         if not any(s.id == suggestion_id for s in inbox.suggestions(conversation_id)):
-            inbox.conversation(conversation_id)  # 404 for an unknown conversation
             raise NotFoundError(f"no suggestion {suggestion_id} in conversation {conversation_id}")
         reason = data.reason if data else None
         return inbox.reject_suggestion(suggestion_id, principal.agent_id, reason or None)
@@ -300,10 +301,7 @@ class InboxController(Controller):
         self, request: Request, principal: NamedDependency[Principal], conversation_id: Id
     ) -> list[Note]:
         """Internal notes, oldest first."""
-        del principal
-        inbox = _inbox(request)
-        inbox.conversation(conversation_id)
-        return inbox.notes(conversation_id)
+        return _readable(request, principal, conversation_id).notes(conversation_id)
 
     @post("/conversations/{conversation_id:int}/notes", sync_to_thread=True, status_code=201)
     def add_note(
@@ -314,7 +312,9 @@ class InboxController(Controller):
         data: JSONBody[NoteBody],
     ) -> Note:
         """Add an internal note (never sent to the lead)."""
-        return _inbox(request).add_note(conversation_id, principal.agent_id, data.text)
+        inbox = _inbox(request)
+        access.require_write(inbox.conn, principal, conversation_id)
+        return inbox.add_note(conversation_id, principal.agent_id, data.text)
 
     @post("/conversations/{conversation_id:int}/tags", sync_to_thread=True, status_code=200)
     def set_tags(
@@ -325,9 +325,9 @@ class InboxController(Controller):
         data: JSONBody[TagsBody],
     ) -> list[str]:
         """Add and remove tags; returns the conversation's tags."""
-        return _inbox(request).set_tags(
-            conversation_id, data.add, data.remove, agent_id=principal.agent_id
-        )
+        inbox = _inbox(request)
+        access.require_write(inbox.conn, principal, conversation_id)
+        return inbox.set_tags(conversation_id, data.add, data.remove, agent_id=principal.agent_id)
 
     @post("/conversations/{conversation_id:int}/stage", sync_to_thread=True, status_code=200)
     def move_stage(
@@ -339,7 +339,7 @@ class InboxController(Controller):
     ) -> ConversationDetail:
         """Move the conversation to a pipeline stage (owner or admin)."""
         inbox = _inbox(request)
-        _owner_or_admin(inbox, conversation_id, principal)
+        access.require_manage(inbox.conn, principal, conversation_id)
         return inbox.move_stage(
             conversation_id,
             data.stage,
@@ -354,7 +354,7 @@ class InboxController(Controller):
     ) -> ConversationDetail:
         """Close the conversation (it reopens when the lead writes again)."""
         inbox = _inbox(request)
-        _owner_or_admin(inbox, conversation_id, principal)
+        access.require_manage(inbox.conn, principal, conversation_id)
         return inbox.close_conversation(conversation_id, agent_id=principal.agent_id)
 
     @post("/conversations/{conversation_id:int}/reopen", sync_to_thread=True, status_code=200)
@@ -363,7 +363,7 @@ class InboxController(Controller):
     ) -> ConversationDetail:
         """Reopen a closed conversation."""
         inbox = _inbox(request)
-        _owner_or_admin(inbox, conversation_id, principal)
+        access.require_manage(inbox.conn, principal, conversation_id)
         return inbox.reopen_conversation(conversation_id, agent_id=principal.agent_id)
 
     # --- tasks -------------------------------------------------------------------
@@ -376,9 +376,18 @@ class InboxController(Controller):
         conversation_id: Id,
         data: JSONBody[TaskBody],
     ) -> Task:
-        """A custom task (call back, send the quote...) with a due time."""
+        """A custom task (call back, send the quote...) with a due time, for an
+        agent who may open the conversation (default: its owner)."""
+        inbox = _inbox(request)
+        scope = access.require_write(inbox.conn, principal, conversation_id)
+        if data.owner_id is not None:
+            owner = access.actor_of_agent(inbox.conn, data.owner_id)
+            if not access.can_own_task(owner, scope):
+                raise PermissionDenied(
+                    f"agent {data.owner_id} may not open conversation {conversation_id}"
+                )
         due = data.due_at if data.due_at.tzinfo else data.due_at.replace(tzinfo=UTC)
-        return _inbox(request).create_task(
+        return inbox.create_task(
             conversation_id,
             data.title,
             due,
@@ -397,11 +406,16 @@ class InboxController(Controller):
         ] = "pending",
         conversation_id: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
     ) -> list[Task]:
-        """Tasks by due time: the caller's (``mine``, default) or everyone's."""
-        return _inbox(request).tasks(
+        """Tasks by due time: the caller's (``mine``, default) or everyone's, in
+        the conversations the caller may open."""
+        inbox = _inbox(request)
+        if conversation_id is not None:
+            access.require_read(inbox.conn, principal, conversation_id)
+        return inbox.tasks(
             conversation_id=conversation_id,
             owner_id=principal.agent_id if mine else None,
             state=None if task_state == "any" else task_state,
+            visible_to=principal,
         )
 
     @post("/tasks/{task_id:int}/done", sync_to_thread=True, status_code=200)
@@ -424,9 +438,9 @@ class InboxController(Controller):
     ) -> Task:
         inbox = _inbox(request)
         task = inbox.task(task_id)
-        owner = inbox.conversation(task.conversation_id).assignee_id
-        if not principal.is_admin and principal.agent_id not in (task.owner_id, owner):
-            raise PermissionDeniedException(f"task {task_id} is not yours")
+        scope = access.require_read(inbox.conn, principal, task.conversation_id)
+        if not access.can_close_task(principal, scope, task.owner_id):
+            raise PermissionDenied(f"task {task_id} is not yours")
         return inbox.close_task(task_id, agent_id=principal.agent_id, cancel=cancel)
 
     # --- agents and metrics ------------------------------------------------------
@@ -453,9 +467,9 @@ class InboxController(Controller):
         principal: NamedDependency[Principal],
         team: Annotated[str | None, Parameter(max_length=100)] = None,
     ) -> list[Agent]:
-        """Every agent, or those of one team."""
-        del principal
-        return _inbox(request).agents(team)
+        """The agents the caller may see (an admin: all; an agent: their team and
+        the admins), or those of one team (another team's: admins only)."""
+        return _inbox(request).agents(team, visible_to=principal)
 
     @post("/agents", sync_to_thread=True, status_code=201)
     def create_agent(
@@ -478,13 +492,15 @@ class InboxController(Controller):
         business_hours_only: FromQuery[bool] = False,
     ) -> MetricsReport:
         """First response times, funnel, handoffs, suggestions and templates over
-        ``[start, end)`` (default: the last 7 days)."""
-        del principal
+        ``[start, end)`` (default: the last 7 days), over the conversations the
+        caller may open (an admin: all)."""
         end = _aware(end) if end else datetime.now(UTC)
         start = _aware(start) if start else end - timedelta(days=7)
         if start >= end:
             raise ValueError("start must be before end")
-        return _inbox(request).metrics(start, end, business_hours_only=business_hours_only)
+        return _inbox(request).metrics(
+            start, end, business_hours_only=business_hours_only, visible_to=principal
+        )
 
 
 def _aware(moment: datetime) -> datetime:
