@@ -353,15 +353,18 @@ class InboxStore:
         ]
 
     def tags_in_use(self, limit: int = 200, *, visible_to: Actor | None = None) -> list[str]:
-        """The tags some conversation carries, in alphabetical order; ``visible_to``:
-        only those of conversations that actor may read."""
+        """The tags some conversation carries, in alphabetical order. ``visible_to``:
+        only the tags of the open conversations that actor may read."""
         if visible_to is not None and not visible_to.is_admin:
-            # Another team's tags name its leads' business: read them off the
-            # conversations the agent may open rather than the shared index.
+            # Another team's tags name its leads' business, so they come off the
+            # conversations the agent may open, not the shared index; only the
+            # open ones (their partial index), so the cost follows the day's
+            # work, not the size of the file.
             where, params = visible_sql(visible_to)
             rows = self.conn.execute(
                 "SELECT DISTINCT j.value FROM conversations c, json_each(c.tags) j"
-                f" WHERE c.tags IS NOT NULL AND {where} ORDER BY 1 LIMIT ?",
+                " WHERE c.status = 'open' AND c.tags IS NOT NULL AND c.tags != '[]'"
+                f" AND {where} ORDER BY 1 LIMIT ?",
                 (*params, limit),
             ).fetchall()
             return [r[0] for r in rows]
