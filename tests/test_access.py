@@ -242,6 +242,11 @@ def test_agents_tasks_and_metrics_are_scoped_to_what_the_agent_may_open(world) -
     assert len(inbox.agents(visible_to=actors["admin"])) == 5
     with pytest.raises(PermissionDenied):
         inbox.agents("alpha", visible_to=beto)
+    inbox.set_tags(convs["ana"], ["vip-alfa"], [])
+    inbox.set_tags(convs["beto"], ["vip-beta"], [])
+    assert inbox.tags_in_use(visible_to=beto) == ["vip-beta"]
+    assert inbox.tags_in_use(visible_to=actors["alba"]) == ["vip-alfa"]
+    assert inbox.tags_in_use(visible_to=actors["admin"]) == ["vip-alfa", "vip-beta"]
     start, end = inbox.clock.now() - timedelta(days=1), inbox.clock.now() + timedelta(days=1)
     everything = inbox.metrics(start, end)
     for_beto = inbox.metrics(start, end, visible_to=beto)
