@@ -397,16 +397,45 @@ def _short(exc: Exception) -> str:
     return text[:300]
 
 
+#: A JSON escape of a UTF-16 surrogate (``\\ud800``): the only way a lone one,
+#: which no UTF-8 text can hold, gets into a decoded body.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _repair(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (keys too) replaced by
+    U+FFFD: valid JSON may escape one (``"hola \\ud800"``), and no database,
+    log or page can encode it. Everything else is returned as is."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_repair(k): _repair(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_repair(v) for v in value]
+    return value
+
+
+def _repaired(data: Any) -> Any:
+    try:
+        return _repair(data)
+    except RecursionError:
+        raise WebhookError("webhook body is nested too deeply") from None
+
+
 def _load(payload: Any) -> dict[str, Any]:
     if isinstance(payload, bytes | bytearray | memoryview | str):
+        text = bytes(payload) if not isinstance(payload, str) else payload
         try:
-            data = json.loads(bytes(payload) if not isinstance(payload, str) else payload)
+            data = json.loads(text)
         except RecursionError:
             raise WebhookError("webhook body is nested too deeply") from None
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
             raise WebhookError(f"webhook body is not valid JSON: {_short(exc)}") from None
+        if isinstance(text, str) or _SURROGATE_ESCAPE.search(text):
+            data = _repaired(data)
     elif isinstance(payload, dict):
-        data = payload
+        data = _repaired(payload)
     else:
         raise WebhookError(f"webhook payload must be bytes or a dict, got {type(payload).__name__}")
     if not isinstance(data, dict):
