@@ -35,6 +35,7 @@ ALL_MIGRATIONS = [
     "m004_tag_names",
     "m005_open_by_recency",
     "m006_metrics_indexes",
+    "m007_service_tables",
 ]
 
 

@@ -349,6 +349,90 @@ def m006_metrics_indexes(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_service_tables(db: Database) -> None:
+    """The service's own tables, which it used to create beside the migrations:
+    the webhook runner's progress per delivery (keyed by the queue file's
+    identity, so a new queue file starts its own count), each event's outcome,
+    status rows and leases. A file the service already wrote keeps its rows."""
+    old_progress = db["webhook_progress"].exists()
+    old_events = db["webhook_events"].exists()
+    if old_progress:
+        db.execute("ALTER TABLE webhook_progress RENAME TO webhook_progress_v1")
+    if old_events:
+        db.execute("DROP INDEX IF EXISTS webhook_events_ref")
+        db.execute("ALTER TABLE webhook_events RENAME TO webhook_events_v1")
+    # One row per delivery the runner looked at. state: done, failed (set aside:
+    # kept with its error until replayed), rejected (refused at the door) or
+    # retry (storage trouble, or waiting behind an earlier delivery of the same
+    # contact). queue_id '' marks rows written before queue files had an identity.
+    db.execute(
+        """
+        CREATE TABLE webhook_progress (
+            queue_id TEXT NOT NULL,
+            delivery_id INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            keys TEXT,
+            received_at REAL,
+            since REAL,
+            next_attempt_at REAL,
+            last_attempt_at REAL,
+            processed_at REAL NOT NULL,
+            PRIMARY KEY (queue_id, delivery_id)
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX idx_webhook_progress_state ON webhook_progress"
+        " (queue_id, state, next_attempt_at)"
+    )
+    db.execute(
+        """
+        CREATE TABLE webhook_events (
+            id INTEGER PRIMARY KEY,
+            queue_id TEXT NOT NULL,
+            delivery_id INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            ref TEXT,
+            raw TEXT,
+            UNIQUE (queue_id, delivery_id, idx)
+        )
+        """
+    )
+    db.execute("CREATE INDEX webhook_events_ref ON webhook_events (ref)")
+    if old_progress:
+        db.execute(
+            "INSERT INTO webhook_progress (queue_id, delivery_id, state, attempts, error,"
+            " processed_at) SELECT '', delivery_id, state, attempts, error, processed_at"
+            " FROM webhook_progress_v1"
+        )
+        db.execute("DROP TABLE webhook_progress_v1")
+    if old_events:
+        db.execute(
+            "INSERT INTO webhook_events (queue_id, delivery_id, idx, kind, outcome, ref, raw)"
+            " SELECT '', delivery_id, idx, kind, outcome, ref, raw FROM webhook_events_v1"
+        )
+        db.execute("DROP TABLE webhook_events_v1")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS service_status"
+        " (name TEXT PRIMARY KEY, value TEXT, at REAL NOT NULL)"
+    )
+    # A lease names its holder's process (boot id, pid, start time): a new
+    # process on the same machine takes a dead holder's lease at once.
+    if db["service_leases"].exists():
+        if "process" not in db["service_leases"].columns_dict:
+            db.execute("ALTER TABLE service_leases ADD COLUMN process TEXT")
+    else:
+        db.execute(
+            "CREATE TABLE service_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+            " expires_at REAL NOT NULL, process TEXT)"
+        )
+
+
 #: Files whose header this process already checked (see ``_check_file``).
 _HEADER_CHECKED: set[str] = set()
 

@@ -20,6 +20,7 @@ from copilot.service.config import Settings
 from copilot.service.errors import EXCEPTION_HANDLERS
 from copilot.service.routes.analyze import analyze
 from copilot.service.routes.corrections import CorrectionsController
+from copilot.service.routes.deliveries import DeliveriesController
 from copilot.service.routes.health import healthz
 from copilot.service.routes.inbox import InboxController
 from copilot.service.routes.webhooks import receive, verify
@@ -34,6 +35,7 @@ API_HANDLERS: list[Any] = [
     analyze,
     InboxController,
     CorrectionsController,
+    DeliveriesController,
 ]
 
 

@@ -26,6 +26,7 @@ ENV_NAMES: dict[str, str] = {
     "engine": "LEAD_COPILOT_ENGINE",
     "admin_token": "LEAD_COPILOT_ADMIN_TOKEN",
     "tick_seconds": "LEAD_COPILOT_TICK_SECONDS",
+    "stuck_seconds": "LEAD_COPILOT_STUCK_SECONDS",
     "max_body_bytes": "LEAD_COPILOT_MAX_BODY_BYTES",
     "background": "LEAD_COPILOT_BACKGROUND",
     # The WhatsApp adapter reads its own variables (WhatsAppSettings.from_env).
@@ -49,6 +50,8 @@ class Settings:
     engine: str = "rules"
     admin_token: str | None = None
     tick_seconds: float = 60.0
+    #: /healthz answers 503 when deliveries wait this long while none is settled
+    stuck_seconds: float = 120.0
     max_body_bytes: int = 1_000_000
     background: bool = True
     app_secret: str | None = None
@@ -122,8 +125,9 @@ class Settings:
             raise ConfigError(
                 f"{ENV_NAMES['profile']} (--profile): no profile file at {self.profile!r}"
             )
-        if not self.tick_seconds > 0:
-            raise ConfigError(f"{ENV_NAMES['tick_seconds']}: must be a positive number of seconds")
+        for name in ("tick_seconds", "stuck_seconds"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{ENV_NAMES[name]}: must be a positive number of seconds")
         if self.max_body_bytes < 1024:
             raise ConfigError(f"{ENV_NAMES['max_body_bytes']}: must be at least 1024 bytes")
         try:
@@ -177,7 +181,7 @@ class Settings:
 def _convert(name: str, var: str, raw: str) -> Any:
     """One environment value as the field's type."""
     try:
-        if name == "tick_seconds":
+        if name in ("tick_seconds", "stuck_seconds"):
             return float(raw)
         if name == "max_body_bytes":
             return int(raw)

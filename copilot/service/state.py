@@ -17,6 +17,7 @@ from copilot.profile import BusinessProfile, load_profile
 from copilot.service import deliveries
 from copilot.service.background import Runner
 from copilot.service.config import ConfigError, Settings
+from copilot.service.queuefile import QueueFile
 from copilot.service.sending import build_sender
 
 ADMIN_NAME = "admin"
@@ -52,9 +53,13 @@ class ServiceState:
                 f"LEAD_COPILOT_ENGINE (--engine): engine {settings.engine!r} cannot start: {exc}"
             ) from exc
         state = cls(settings, profile, copilot, build_sender(settings))
-        inbox = state.inbox()  # opens and migrates the file
-        deliveries.connect(settings.queue_path).close()
-        deliveries.connect_state(settings.db).close()
+        inbox = state.inbox()  # opens and migrates the file (the service's tables too)
+        try:
+            deliveries.connect(settings.queue_path).close()  # creates and migrates the queue
+        except sqlite3.Error as exc:
+            raise ConfigError(
+                f"LEAD_COPILOT_QUEUE_DB: cannot open the webhook queue {settings.queue_path}: {exc}"
+            ) from exc
         if settings.admin_token:
             state.admin_agent_id = ensure_admin(inbox)
         return state
@@ -76,8 +81,7 @@ class ServiceState:
         found = getattr(self._local, "queue", None)
         if found is None:
             found = deliveries.DeliveryQueue(
-                deliveries.connect(self.settings.queue_path),
-                deliveries.connect_state(self.settings.db),
+                QueueFile(self.settings.queue_path), deliveries.connect_state(self.settings.db)
             )
             self._local.queue = found
         return found

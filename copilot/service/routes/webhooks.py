@@ -10,6 +10,7 @@ waits for the copilot and never retries because of it.
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Annotated
 
 from litestar import Request, get, post
@@ -61,7 +62,9 @@ async def receive(request: Request) -> Response[dict[str, object]]:
     """Verify the signature, store the raw delivery, answer 200.
 
     401: signature missing or wrong. 400: a signed body that is not a JSON
-    object (kept anyway, as ``rejected``). 503: no app secret configured.
+    object (kept anyway, as ``rejected``). 503: no app secret configured, or the
+    delivery could not be stored (disk full, I/O error): not acknowledged, so
+    Meta sends it again.
     """
     state = request.app.state.service
     secret = state.settings.app_secret
@@ -78,16 +81,28 @@ async def receive(request: Request) -> Response[dict[str, object]]:
     writer = state.delivery_writer()
     try:
         is_object = isinstance(json.loads(body), dict)
-    except ValueError:  # includes UnicodeDecodeError
+    except (ValueError, RecursionError):  # includes UnicodeDecodeError
         is_object = False
-    if not is_object:
-        await writer.append(body, state="rejected", error="not a JSON object")
+    try:
+        if not is_object:
+            await writer.append(body, state="rejected", error="not a JSON object")
+            return Response(
+                error_body("invalid_request", "the webhook body must be a JSON object"),
+                status_code=400,
+            )
+        # Committed (group commit, off the event loop) before the answer: the delivery
+        # survives a crash; the runner does the rest after the response.
+        delivery_id = await writer.append(body)
+    except (sqlite3.Error, OSError) as exc:
+        # Not stored, so not acknowledged: Meta delivers it again later.
         return Response(
-            error_body("invalid_request", "the webhook body must be a JSON object"),
-            status_code=400,
+            error_body(
+                "storage_unavailable",
+                f"the delivery could not be stored, try again later: {type(exc).__name__}: "
+                + str(exc)[:200],
+            ),
+            status_code=503,
+            headers={"Retry-After": "30"},
         )
-    # Committed (group commit, off the event loop) before the answer: the delivery
-    # survives a crash; the runner does the rest after the response.
-    delivery_id = await writer.append(body)
     state.wake_runner()
     return Response({"status": "received", "delivery": delivery_id})
