@@ -561,7 +561,8 @@ class DeliveryQueue:
             (self.identity(), delivery_id),
         ).fetchall()
         return [
-            {"kind": k, "outcome": o, "ref": r, "raw": json.loads(raw)} for k, o, r, raw in rows
+            {"kind": k, "outcome": o, "ref": r, "raw": json.loads(raw) if raw else None}
+            for k, o, r, raw in rows
         ]
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from copilot.service.auth import Principal, provide_principal, require_admin
 
@@ -34,8 +34,8 @@ class DeliveriesController(Controller):
         self,
         request: Request,
         principal: NamedDependency[Principal],
-        delivery_state: Annotated[DeliveryState, Parameter(query="state")] = "failed",
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        delivery_state: Annotated[DeliveryState, QueryParameter(name="state")] = "failed",
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[dict[str, Any]]:
         """The deliveries in ``state`` (``failed``: set aside), newest first, with
         their error and the start of their body. 403 unless admin."""
@@ -47,7 +47,7 @@ class DeliveriesController(Controller):
         self,
         request: Request,
         principal: NamedDependency[Principal],
-        delivery_id: Annotated[int, Parameter(ge=1)],
+        delivery_id: Annotated[int, Parameter(ge=1, le=2**62)],
     ) -> dict[str, Any]:
         """Process a set-aside delivery again. 404 when no set-aside delivery has that id."""
         require_admin(principal)
