@@ -353,3 +353,43 @@ def test_webhook_answers_503_when_the_delivery_cannot_be_stored(tmp_path, monkey
         )
         assert r.status_code == 200
         assert client.get("/healthz").status_code == 200
+
+
+def test_lone_surrogates_are_repaired_where_the_body_is_decoded():
+    from copilot.integrations.whatsapp import parse_webhook
+
+    _, body = text_delivery("573008000001", "hola \ud800 y \ud83d\ude00")
+    body = body.replace(b'"Lucia"', b'"Ana \\udfff"')
+    assert b"\\ud800" in body and b"\\udfff" in body
+    for payload in (body, body.decode(), json.loads(body)):
+        [event] = parse_webhook(payload).events
+        assert event.message.text == "hola \ufffd y \U0001f600"  # a real pair is kept
+        assert event.contact.name == "Ana \ufffd"
+        json.dumps(event.raw, ensure_ascii=False).encode("utf-8")  # storable
+
+
+def test_the_deliveries_routes_are_for_admins(tmp_path):
+    from litestar.testing import TestClient
+
+    from copilot.service import Settings, create_app
+
+    admin = "admin-token-0123456789"
+    settings = Settings(db=str(tmp_path / "inbox.db"), admin_token=admin, background=False)
+    with TestClient(create_app(settings)) as client:
+        state = client.app.state.service
+        _, agent_token = state.inbox().create_agent("Lina")
+        queue = state.delivery_queue()
+        queue.append(json.dumps({"object": "page", "entry": []}).encode())
+        assert drain(state.inbox(), queue) == 1
+        as_agent = {"Authorization": f"Bearer {agent_token}"}
+        as_admin = {"Authorization": f"Bearer {admin}"}
+        assert client.get("/api/deliveries").status_code == 401
+        assert client.get("/api/deliveries", headers=as_agent).status_code == 403
+        assert client.post("/api/deliveries/replay", headers=as_agent).status_code == 403
+        listed = client.get("/api/deliveries", params={"state": "failed"}, headers=as_admin)
+        assert [d["id"] for d in listed.json()] == [1] and listed.json()[0]["error"]
+        bad = client.get("/api/deliveries", params={"state": "lost"}, headers=as_admin)
+        assert bad.status_code == 400
+        replayed = client.post("/api/deliveries/replay", headers=as_admin)
+        assert replayed.status_code == 200 and replayed.json() == {"replayed": [1]}
+        assert queue.counts() == {"pending": 1}
