@@ -378,8 +378,8 @@ def test_full_disk_answers_503_and_loses_nothing(service, chaos_report, tmp_path
         acked.append(late_id)
         stored = svc.wait_stored(acked, timeout=45)
         chaos_report(
-            f"first 503 after {len(acked) - 1} deliveries; {stored} of {len(acked)}"
-            " acknowledged stored once space came back"
+            f"first 503 after {len(acked) - 1} deliveries; health 503 ({health['problems'][0]});"
+            f" {stored} of {len(acked)} acknowledged stored once space came back"
         )
         assert stored == len(acked)
         svc.wait_health(200)

@@ -393,3 +393,21 @@ def test_the_deliveries_routes_are_for_admins(tmp_path):
         replayed = client.post("/api/deliveries/replay", headers=as_admin)
         assert replayed.status_code == 200 and replayed.json() == {"replayed": [1]}
         assert queue.counts() == {"pending": 1}
+
+
+def test_the_runner_moves_what_a_deleted_queue_file_still_held(tmp_path):
+    inbox = Inbox(tmp_path / "inbox.db")
+    path = tmp_path / "q.db"
+    queue = DeliveryQueue(QueueFile(path), connect_state(tmp_path / "inbox.db"), salvage=True)
+    _, done = text_delivery("573009000001", "ya procesado")
+    queue.append(done)
+    assert drain(inbox, queue) == 1
+    waiting = [text_delivery(f"57300900001{i}", "sin procesar") for i in range(3)]
+    for _, body in waiting:
+        queue.append(body)
+    for suffix in ("", "-wal", "-shm"):  # deleted before the runner's next round
+        (tmp_path / f"q.db{suffix}").unlink(missing_ok=True)
+    assert drain(inbox, queue) == 3
+    assert all(_has(inbox, message_id) for message_id, _ in waiting)
+    assert queue.counts() == {"done": 3}  # the new file's count
+    inbox.close()

@@ -229,7 +229,7 @@ class Runner:
         inbox = self._inbox_factory()
         queue_file = QueueFile(self._queue_db)
         conn = deliveries.connect_state(self._db)
-        queue = deliveries.DeliveryQueue(queue_file, conn)
+        queue = deliveries.DeliveryQueue(queue_file, conn, salvage=True)
         next_tick = time.monotonic()  # tick once at start: catch up after a restart
         checkpointed = 0.0
         failures = 0

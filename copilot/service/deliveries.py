@@ -177,10 +177,17 @@ class DeliveryQueue:
     """
 
     def __init__(
-        self, queue: sqlite3.Connection | QueueFile, state_conn: sqlite3.Connection
+        self,
+        queue: sqlite3.Connection | QueueFile,
+        state_conn: sqlite3.Connection,
+        *,
+        salvage: bool = False,
     ) -> None:
         self._queue = queue
         self.conn = state_conn
+        #: the runner's queue: when the file is replaced, move what the old one
+        #: still holds unprocessed into the new one rather than leave it behind
+        self.salvage = salvage
         #: True when the last :func:`drain` round met storage trouble
         self.storage_trouble = False
         self._adopted: set[str] = set()
@@ -224,6 +231,8 @@ class DeliveryQueue:
         record says was processed last (an older copy restored under the same
         identity), the file gets a new identity and is processed from its start.
         """
+        if self.salvage and isinstance(self._queue, QueueFile) and self._queue.replaced():
+            self._follow_replacement(self._queue)
         qid = self.identity()
         if qid not in self._adopted:
             self._adopt_legacy(qid)
@@ -246,6 +255,46 @@ class DeliveryQueue:
                 qid,
             )
         return qid
+
+    def _follow_replacement(self, file: QueueFile) -> None:
+        """The file was deleted or replaced under us: this connection still reads
+        the old one. Its deliveries not processed yet (new ones and retries) are
+        appended to the new file, then the new file is used. (They land after
+        whatever the new file already holds: a rare event, and the inbox calls
+        are idempotent.)"""
+        old = file.get_current()
+        old_qid = queuefile.identity(old)
+        retry = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT delivery_id FROM webhook_progress WHERE queue_id = ? AND state = 'retry'",
+                (old_qid,),
+            )
+        ]
+        rows = old.execute(
+            "SELECT received_at, body, state, error FROM webhook_deliveries"
+            f" WHERE id > ? OR id IN ({','.join('?' * len(retry))}) ORDER BY id",
+            (self.cursor(old_qid), *retry),
+        ).fetchall()
+        file.close()
+        new = file.get()
+        if rows:
+            new.execute("BEGIN IMMEDIATE")
+            try:
+                new.executemany(
+                    "INSERT INTO webhook_deliveries (received_at, body, state, error)"
+                    " VALUES (?,?,?,?)",
+                    rows,
+                )
+                new.execute("COMMIT")
+            except BaseException:
+                if new.in_transaction:
+                    new.execute("ROLLBACK")
+                raise
+        log.warning(
+            "the webhook queue file was replaced; %s unprocessed deliveries moved to the new one",
+            len(rows),
+        )
 
     def _adopt_legacy(self, qid: str) -> None:
         conn = self.conn

@@ -127,6 +127,10 @@ class QueueFile:
             self._file = file_id(self.path)
         return self.conn
 
+    def get_current(self) -> sqlite3.Connection:
+        """The connection as it is, even on a file that was replaced since."""
+        return self.conn if self.conn is not None else self.get()
+
     def replaced(self) -> bool:
         """True when the path no longer names the file this connection is open on."""
         return self.conn is not None and file_id(self.path) != self._file
