@@ -224,7 +224,12 @@ OPEN_API = {
     ("POST", "/api/me/availability"): "the caller's own availability",
 }
 #: Routes only an admin may call at all (no team's data): refused to agents.
-ADMIN_API = {("POST", "/api/agents"): {"name": "Intrusa", "team": "alpha"}}
+ADMIN_API = {
+    ("POST", "/api/agents"): {"name": "Intrusa", "team": "alpha"},
+    ("GET", "/api/deliveries"): None,
+    ("POST", "/api/deliveries/{delivery_id}/replay"): None,
+    ("POST", "/api/deliveries/replay"): None,
+}
 
 
 def _due() -> str:
@@ -353,7 +358,7 @@ def test_every_api_route_refuses_another_teams_data(site: Site, who: str, chaos_
                 if r.status_code not in REFUSED or _leaks(site, r):
                     leaks.append(f"{method} {_fill(path, site, cid)}: {r.status_code}")
         for (method, path), body in ADMIN_API.items():
-            r = api.request(method, path, json=body)
+            r = api.request(method, path.replace("{delivery_id}", "1"), json=body)
             calls += 1
             if r.status_code != 403:
                 leaks.append(f"{method} {path}: {r.status_code}")
