@@ -46,6 +46,30 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+#: The moments the library accepts, wherever one comes in (a message's timestamp,
+#: a task's due time, the moment an analysis runs at): every real conversation
+#: fits, and the range keeps far from datetime's limits, so converting a moment
+#: to any time zone or adding a follow-up delay to it never overflows.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def checked_moment(value: datetime, field: str) -> datetime:
+    """``value`` made aware (naive counts as UTC) once it is known to lie in
+    [:data:`EARLIEST`, :data:`LATEST`); ``ValueError`` naming ``field`` otherwise."""
+    value = _aware(value)
+    try:
+        in_range = EARLIEST <= value.astimezone(UTC) < LATEST
+    except (OverflowError, ValueError):  # 9999-12-31T23:59-14:00 is past year 9999 in UTC
+        in_range = False
+    if not in_range:
+        raise ValueError(
+            f"{field}: {value.isoformat()} is out of range; "
+            f"give a moment from {EARLIEST.year} to {LATEST.year - 1}"
+        )
+    return value
+
+
 class Referral(BaseModel):
     """The ``referral`` object of a click-to-WhatsApp ad or post (kept as Meta sends it)."""
 
@@ -109,7 +133,7 @@ class Message(Model):
     @field_validator("timestamp")
     @classmethod
     def _naive_is_utc(cls, value: datetime) -> datetime:
-        return _aware(value)
+        return checked_moment(value, "timestamp")
 
     @property
     def is_inbound(self) -> bool:

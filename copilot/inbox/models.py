@@ -8,11 +8,13 @@ runs its inbox and change with the staff, not with the business.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from copilot.models import EARLIEST, LATEST
 from copilot.taxonomy import (
     Author,
     DeliveryStatus,
@@ -32,9 +34,24 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+log = logging.getLogger(__name__)
+
+_EARLIEST_TS, _LATEST_TS = EARLIEST.timestamp(), LATEST.timestamp()
+
+
 def from_epoch(value: float | None) -> datetime | None:
-    """An epoch-seconds column as an aware UTC datetime."""
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+    """An epoch-seconds column as an aware UTC datetime.
+
+    A value outside the accepted range (stored before writes were checked) is
+    clamped into it with a warning, so one bad row never makes a conversation,
+    a task list or a page unreadable."""
+    if value is None:
+        return None
+    if not _EARLIEST_TS <= value < _LATEST_TS:  # also false for NaN
+        clamped = _EARLIEST_TS if value < _EARLIEST_TS else _LATEST_TS - 1
+        log.warning("stored moment %r is out of range; read as %s", value, clamped)
+        value = clamped
+    return datetime.fromtimestamp(value, UTC)
 
 
 def to_epoch(value: datetime) -> float:

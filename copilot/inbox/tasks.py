@@ -17,6 +17,7 @@ from copilot.inbox.access import Actor, visible_conversations_sql
 from copilot.inbox.errors import InvalidInput, NotFoundError
 from copilot.inbox.models import Task, from_epoch, to_epoch
 from copilot.inbox.store import InboxStore, actor_of
+from copilot.models import checked_moment
 from copilot.taxonomy import Stage
 
 _AUTO = ("soft_followup", "proposal_followup", "reactivation")
@@ -75,9 +76,14 @@ class TasksMixin(InboxStore):
         by_agent_id: int | None = None,
     ) -> Task:
         """A custom task (call back, send the quote...) with a due time and an owner
-        (default: the conversation's owner)."""
+        (default: the conversation's owner). ``due_at`` must lie in the range
+        every stored moment keeps to (:func:`copilot.models.checked_moment`)."""
         if not title.strip():
             raise InvalidInput("a task needs a title")
+        try:
+            due_at = checked_moment(due_at, "due_at")
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
         with self._tx() as conn:
             conv = self._conversation_row(conversation_id)
             owner = owner_id if owner_id is not None else conv["assignee_id"]

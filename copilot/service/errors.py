@@ -1,13 +1,16 @@
 """Every error the service can meet, mapped to a JSON 4xx in one place.
 
 Body shape: ``{"error": "<code>", "detail": "<what went wrong>"}`` plus
-``"extra"`` (validation details) when there are some. A 500 only ever comes from
-a bug, and then the body still is JSON and names no internals.
+``"extra"`` (validation details) when there are some. Storage trouble (a
+read-only or full disk, a locked file) is a 503 the client may retry. A 500
+only ever comes from a bug, and then the body still is JSON, names the kind of
+error and no internals, and the log has the traceback.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import pydantic
@@ -113,11 +116,51 @@ def http_handler(_: Request, exc: HTTPException) -> Response:
     return _response(status, code, exc.detail, extra, headers=exc.headers)
 
 
+#: SQLite primary result code -> what the client reads; these are conditions of
+#: the file or the disk (503, retry later), never a bug in a statement
+_STORAGE_TROUBLE = {
+    sqlite3.SQLITE_BUSY: "the database is busy",
+    sqlite3.SQLITE_LOCKED: "the database is locked",
+    sqlite3.SQLITE_READONLY: "the database is read-only",
+    sqlite3.SQLITE_IOERR: "the database file cannot be read or written",
+    sqlite3.SQLITE_CORRUPT: "the database file is corrupt",
+    sqlite3.SQLITE_FULL: "the database or its disk is full",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+    sqlite3.SQLITE_NOTADB: "the database file is not an SQLite database",
+}
+
+
+def database_handler(request: Request, exc: sqlite3.DatabaseError) -> Response:
+    """Storage trouble met outside the inbox's own checks: 503 naming it (the
+    client may retry); any other database error is a bug (500)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    problem = _STORAGE_TROUBLE.get(code & 0xFF) if isinstance(code, int) else None
+    if problem is None:
+        return internal_handler(request, exc)
+    log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return _response(503, "database_unavailable", f"{problem}: {exc}"[:500])
+
+
+def recursion_handler(request: Request, exc: RecursionError) -> Response:
+    """A JSON body nested deeper than the decoder goes: 400. A recursion error
+    anywhere else is a bug."""
+    if "while decoding" not in str(exc) and "while deserializing" not in str(exc):
+        return internal_handler(request, exc)
+    return _response(400, "invalid_request", "the JSON body is nested too deeply")
+
+
+def overflow_handler(_: Request, exc: OverflowError) -> Response:
+    """A number or a date too large to compute with (input the checks missed)."""
+    return _response(422, "invalid_input", f"a value is out of range: {exc}"[:500])
+
+
 def internal_handler(request: Request, exc: Exception) -> Response:
-    """A bug: log it, answer 500 without internals."""
+    """A bug: log it with its traceback, answer 500 naming the kind of error only."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _response(
-        HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "unexpected error; see the server log"
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal_error",
+        f"unexpected error ({type(exc).__name__}); see the server log",
     )
 
 
@@ -128,5 +171,8 @@ EXCEPTION_HANDLERS = {
     ConfigError: value_error_handler,
     ValueError: value_error_handler,
     HTTPException: http_handler,
+    sqlite3.DatabaseError: database_handler,
+    RecursionError: recursion_handler,
+    OverflowError: overflow_handler,
     Exception: internal_handler,
 }
