@@ -10,6 +10,25 @@ import click
 from copilot import __version__
 
 
+def db_option(command):
+    """The ``--db`` option every command shares, resolved by
+    :func:`copilot.service.config.database_path`: the flag, else
+    ``LEAD_COPILOT_DB``, else ``lead-copilot.db``."""
+
+    def resolve(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+        from copilot.service.config import database_path
+
+        return database_path(value)
+
+    return click.option(
+        "--db",
+        default=None,
+        callback=resolve,
+        metavar="FILE",
+        help="SQLite file [env LEAD_COPILOT_DB; default lead-copilot.db]",
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lead-copilot")
 def main() -> None:

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 
 import click
 
-from copilot.cli import main
-from copilot.cli.serve import _DEFAULT_DB, _settings
+from copilot.cli import db_option, main
+from copilot.cli.serve import _settings
 
-_db = click.option("--db", default=None, help=f"SQLite file [env LEAD_COPILOT_DB; {_DEFAULT_DB}]")
+_db = db_option
 _queue_db = click.option(
     "--queue-db", default=None, help="The webhook queue's file [env LEAD_COPILOT_QUEUE_DB]"
 )
 
 
-def _queue(db: str | None, queue_db: str | None):
+def _queue(db: str, queue_db: str | None):
     from copilot.inbox import InboxError
     from copilot.service.deliveries import DeliveryQueue, connect_state
     from copilot.service.queuefile import QueueFile
 
-    settings = _settings(
-        db=db or os.environ.get("LEAD_COPILOT_DB") or _DEFAULT_DB, queue_db=queue_db
-    )
+    settings = _settings(db=db, queue_db=queue_db)
     try:
         return DeliveryQueue(QueueFile(settings.queue_path), connect_state(settings.db))
     except InboxError as exc:
@@ -48,7 +45,7 @@ def deliveries() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line")
 @_db
 @_queue_db
-def list_cmd(state: str, limit: int, as_json: bool, db: str | None, queue_db: str | None) -> None:
+def list_cmd(state: str, limit: int, as_json: bool, db: str, queue_db: str | None) -> None:
     """List deliveries with their error, newest first."""
     queue = _queue(db, queue_db)
     rows = queue.deliveries(state, limit)
@@ -69,7 +66,7 @@ def list_cmd(state: str, limit: int, as_json: bool, db: str | None, queue_db: st
 @click.option("--all", "replay_all", is_flag=True, help="Every set-aside delivery")
 @_db
 @_queue_db
-def replay_cmd(ids: tuple[int, ...], replay_all: bool, db: str | None, queue_db: str | None):
+def replay_cmd(ids: tuple[int, ...], replay_all: bool, db: str, queue_db: str | None):
     """Put set-aside deliveries back in line (the running service processes them)."""
     if bool(ids) == replay_all:
         raise click.UsageError("give delivery ids or --all (not both)")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from copilot.cli import main
+from copilot.cli import db_option, main
 
 
 def _open(db: str, profile: str | None, config: str | None):
@@ -28,9 +28,7 @@ def _open(db: str, profile: str | None, config: str | None):
         raise click.ClickException(str(exc)) from exc
 
 
-_db = click.option(
-    "--db", default="inbox.db", show_default=True, envvar="COPILOT_DB", help="SQLite file"
-)
+_db = db_option
 _profile = click.option("--profile", default=None, help="Business profile TOML (default: demo)")
 _config = click.option("--config", default=None, help="Inbox configuration TOML (routing, caps)")
 

@@ -18,6 +18,10 @@ from copilot.integrations.whatsapp import settings as whatsapp_settings
 
 ENGINES = ("rules", "llm", "hybrid")
 
+#: The SQLite file of every command (``serve``, ``agents``, ``inbox``) when
+#: neither ``--db`` nor ``LEAD_COPILOT_DB`` names another.
+DEFAULT_DB = "lead-copilot.db"
+
 #: field name -> environment variable
 ENV_NAMES: dict[str, str] = {
     "db": "LEAD_COPILOT_DB",
@@ -43,7 +47,7 @@ class ConfigError(ValueError):
 class Settings:
     """Everything the service needs to start. Build with :meth:`from_env`."""
 
-    db: str = "lead-copilot.db"
+    db: str = DEFAULT_DB
     #: the webhook delivery queue's own SQLite file (default: beside ``db``)
     queue_db: str | None = None
     profile: str | None = None
@@ -176,6 +180,15 @@ class Settings:
                 value = "1" if value else "0"
             out[var] = str(value)
         return out
+
+
+def database_path(flag: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The database file a command uses: its ``--db`` flag, else ``LEAD_COPILOT_DB``
+    (from ``env``, default ``os.environ``), else :data:`DEFAULT_DB`."""
+    if flag is not None and flag.strip():
+        return flag
+    env = os.environ if env is None else env
+    return (env.get(ENV_NAMES["db"]) or "").strip() or DEFAULT_DB
 
 
 def _convert(name: str, var: str, raw: str) -> Any:
