@@ -3,12 +3,56 @@
 from __future__ import annotations
 
 import os
+import resource
+import socket
 
 import click
 
-from copilot.cli import main
+from copilot.cli import db_option, main
 
-_DEFAULT_DB = "lead-copilot.db"
+#: Milliseconds a client has to send a request's head once it connected (or
+#: between two requests on a kept-alive connection); past it the connection is
+#: closed, so idle or slow clients cannot keep holding the workers' connections.
+HEADER_READ_TIMEOUT_MS = 5_000
+#: Connections one worker serves at once. Idle ones cost little (a socket and a
+#: small task), and a low cap lets a thousand silent clients lock everyone out
+#: until the header timeout frees their places.
+MAX_CONNECTIONS_PER_WORKER = 8192
+#: Connections the kernel queues before a worker accepts them.
+BACKLOG = 4096
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with a clear message when ``host:port`` is taken. granian binds with
+    SO_REUSEPORT, so a second server on a taken port would start and silently
+    share its requests with the first; this bind, without it, refuses."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # a closed server's TIME_WAIT is fine
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; another server "
+                "(another `lead-copilot serve`?) holds it: stop it or choose another --port"
+            ) from exc
+
+
+def _raise_open_files_limit() -> None:
+    """Let this process and its workers hold as many sockets as the hard limit
+    allows: each connection is a file descriptor, and a soft limit of 1024 would
+    make the workers refuse connections long before they are busy."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = 65536 if hard == resource.RLIM_INFINITY else hard
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _settings(**flags):
@@ -36,7 +80,7 @@ def _load_demo(state) -> str:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--db", default=None, help=f"SQLite file [env LEAD_COPILOT_DB; {_DEFAULT_DB}]")
+@db_option
 @click.option("--profile", default=None, help="Business profile TOML [env LEAD_COPILOT_PROFILE]")
 @click.option(
     "--engine",
@@ -49,7 +93,7 @@ def _load_demo(state) -> str:
 def serve(
     host: str,
     port: int,
-    db: str | None,
+    db: str,
     profile: str | None,
     engine: str | None,
     workers: int,
@@ -63,13 +107,13 @@ def serve(
     WHATSAPP_PHONE_NUMBER_ID to send, LEAD_COPILOT_ADMIN_TOKEN for an admin login.
     """
     from granian import Granian
+    from granian.http import HTTP1Settings
 
     from copilot.service.background import BackgroundSupervisor
     from copilot.service.config import ConfigError
     from copilot.service.state import ServiceState
 
-    if db is None and not os.environ.get("LEAD_COPILOT_DB"):
-        db = _DEFAULT_DB
+    check_port_free(host, port)
     settings = _settings(db=db, profile=profile, engine=engine)
     try:  # migrate the file and create the admin once, before the workers start
         state = ServiceState.build(settings)
@@ -97,6 +141,7 @@ def serve(
     )
     if not settings.admin_token:
         click.echo("  no LEAD_COPILOT_ADMIN_TOKEN: create agents with `lead-copilot agents add`")
+    _raise_open_files_limit()
     try:
         Granian(
             "copilot.service.app:create_app_from_env",
@@ -106,6 +151,13 @@ def serve(
             port=port,
             workers=workers,
             log_access=False,
+            # A worker that dies (a crash, the OOM killer) is started again; granian
+            # still stops when a new worker dies at once again (a crash loop).
+            respawn_failed_workers=True,
+            respawn_interval=1.0,
+            backlog=BACKLOG,
+            backpressure=MAX_CONNECTIONS_PER_WORKER,
+            http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
         ).serve()
     finally:
         background.stop()
@@ -116,10 +168,10 @@ def agents() -> None:
     """Inbox agents and their bearer tokens."""
 
 
-def _inbox(db: str | None):
+def _inbox(db: str):
     from copilot.inbox import Inbox, InboxError
 
-    settings = _settings(db=db or os.environ.get("LEAD_COPILOT_DB") or _DEFAULT_DB)
+    settings = _settings(db=db)
     try:
         return Inbox(settings.db)
     except InboxError as exc:
@@ -131,8 +183,8 @@ def _inbox(db: str | None):
 @click.option("--team", default=None, help="Team name (created if new)")
 @click.option("--role", type=click.Choice(["agent", "admin"]), default="agent", show_default=True)
 @click.option("--available/--away", default=True, show_default=True)
-@click.option("--db", default=None, help=f"SQLite file [env LEAD_COPILOT_DB; {_DEFAULT_DB}]")
-def agents_add(name: str, team: str | None, role: str, available: bool, db: str | None) -> None:
+@db_option
+def agents_add(name: str, team: str | None, role: str, available: bool, db: str) -> None:
     """Create an agent and print their bearer token (shown this once only)."""
     from copilot.inbox import InboxError
 
@@ -149,8 +201,8 @@ def agents_add(name: str, team: str | None, role: str, available: bool, db: str 
 
 
 @agents.command("list")
-@click.option("--db", default=None, help=f"SQLite file [env LEAD_COPILOT_DB; {_DEFAULT_DB}]")
-def agents_list(db: str | None) -> None:
+@db_option
+def agents_list(db: str) -> None:
     """List the agents (never their tokens)."""
     inbox = _inbox(db)
     try:
