@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from copilot import __version__
 from copilot.service.config import Settings
+from copilot.service.docs import assets_router, docs_plugin
 from copilot.service.errors import EXCEPTION_HANDLERS
 from copilot.service.routes.analyze import analyze
 from copilot.service.routes.corrections import CorrectionsController
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     state = ServiceState.build(settings)
     web = _web_parts(state)
-    handlers = [*API_HANDLERS, *web.pop("route_handlers", [])]
+    handlers = [*API_HANDLERS, assets_router(), *web.pop("route_handlers", [])]
 
     def start(app: Litestar) -> None:
         if settings.background:
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             title="Lead Copilot",
             version=__version__,
             path="/schema",
+            render_plugins=[docs_plugin()],
             description="Lead Copilot service: WhatsApp webhook, inbox API and analysis.",
             components=Components(
                 security_schemes={
