@@ -48,17 +48,24 @@ def test_a_killed_worker_is_respawned(tmp_path: Path, count: int, chaos_report) 
         server.stop()
 
 
-@pytest.mark.chaos("fault 7: 1,000 idle connections held 30 s; /healthz keeps answering")
+@pytest.mark.chaos(
+    "fault 7: 1,000 idle connections held 30 s; /healthz keeps answering; slow clients closed"
+)
 def test_idle_connections_do_not_lock_the_service_out(tmp_path: Path, chaos_report) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 1500:  # this process holds the thousand client sockets
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
     server = start_server(tmp_path, "--db", str(tmp_path / "x.db"), "--workers", "2")
     idle: list[socket.socket] = []
+    slow: list[socket.socket] = []
     try:
         server.wait_healthy()
         for _ in range(1000):
             idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
+        for _ in range(50):  # a request head begun and never finished
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            slow.append(sock)
         latencies: list[float] = []
         held_since = time.monotonic()
         while time.monotonic() - held_since < 30 and len(latencies) < 30:
@@ -70,14 +77,27 @@ def test_idle_connections_do_not_lock_the_service_out(tmp_path: Path, chaos_repo
             latencies.append(latency)
             time.sleep(max(0.0, 1.0 - latency))
         assert len(latencies) >= 10
+        closed = sum(_closed_by_server(sock) for sock in slow)
+        assert closed == len(slow), f"{closed} of {len(slow)} slow clients closed after 30 s"
         chaos_report(
             f"{len(latencies)} checks over {time.monotonic() - held_since:.0f} s with 1,000 idle:"
-            f" slowest {max(latencies) * 1000:.0f} ms"
+            f" slowest {max(latencies) * 1000:.0f} ms; {closed} of {len(slow)} slow clients closed"
         )
     finally:
-        for sock in idle:
+        for sock in idle + slow:
             sock.close()
         server.stop()
+
+
+def _closed_by_server(sock: socket.socket) -> bool:
+    """True when the server closed ``sock`` (end of stream or reset), without waiting."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
