@@ -6,7 +6,8 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-DB ?= lead-copilot.db
+# empty: the commands' own rule (LEAD_COPILOT_DB, else lead-copilot.db)
+DB ?=
 
 .PHONY: run test lint format bench clean
 
@@ -17,7 +18,7 @@ $(BIN)/lead-copilot: pyproject.toml
 	touch $@
 
 run: $(BIN)/lead-copilot
-	$(BIN)/lead-copilot serve --demo --host $(HOST) --port $(PORT) --db $(DB)
+	$(BIN)/lead-copilot serve --demo --host $(HOST) --port $(PORT) $(if $(DB),--db $(DB))
 
 test: $(BIN)/lead-copilot
 	$(BIN)/ruff check .
