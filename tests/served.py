@@ -139,3 +139,13 @@ def workers(server: Server) -> list[int]:
         if links & wanted:
             found.append(child)
     return found
+
+
+def wait_workers(server: Server, count: int, deadline_s: float = 60.0) -> list[int]:
+    """The server's ``count`` workers, once they all started (the first one may
+    answer before the others are up); fails past the deadline."""
+    start = time.monotonic()
+    while len(found := workers(server)) < count and time.monotonic() - start < deadline_s:
+        time.sleep(0.1)
+    assert len(found) == count, (found, server.tail())
+    return found

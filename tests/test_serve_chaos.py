@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.served import clean_env, serve_command, start_server, workers
+from tests.served import clean_env, serve_command, start_server, wait_workers, workers
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -26,10 +26,7 @@ def test_a_killed_worker_is_respawned(tmp_path: Path, count: int, chaos_report) 
     server = start_server(tmp_path, "--db", str(tmp_path / "x.db"), "--workers", str(count))
     try:
         server.wait_healthy()
-        started = time.monotonic()
-        while len(before := workers(server)) < count and time.monotonic() - started < 60:
-            time.sleep(0.1)  # the first worker may answer before the others started
-        assert len(before) == count, (before, server.tail())
+        before = wait_workers(server, count)
         victim = before[0]
         killed_at = time.monotonic()
         os.kill(victim, signal.SIGKILL)
@@ -55,11 +52,24 @@ def test_idle_connections_do_not_lock_the_service_out(tmp_path: Path, chaos_repo
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 1500:  # this process holds the thousand client sockets
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))
-    server = start_server(tmp_path, "--db", str(tmp_path / "x.db"), "--workers", "2")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+    def like_a_login_shell() -> None:  # the usual soft limit of 1,024 open files
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+
+    server = start_server(
+        tmp_path,
+        "--db",
+        str(tmp_path / "x.db"),
+        "--workers",
+        "2",
+        preexec_fn=like_a_login_shell,
+    )
     idle: list[socket.socket] = []
     slow: list[socket.socket] = []
     try:
         server.wait_healthy()
+        limits = [_open_files_limit(pid) for pid in wait_workers(server, 2)]
         for _ in range(1000):
             idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=5))
         for _ in range(50):  # a request head begun and never finished
@@ -81,12 +91,21 @@ def test_idle_connections_do_not_lock_the_service_out(tmp_path: Path, chaos_repo
         assert closed == len(slow), f"{closed} of {len(slow)} slow clients closed after 30 s"
         chaos_report(
             f"{len(latencies)} checks over {time.monotonic() - held_since:.0f} s with 1,000 idle:"
-            f" slowest {max(latencies) * 1000:.0f} ms; {closed} of {len(slow)} slow clients closed"
+            f" slowest {max(latencies) * 1000:.0f} ms; {closed} of {len(slow)} slow clients closed;"
+            f" workers' open-files limit {limits} (started at 1024)"
         )
     finally:
         for sock in idle + slow:
             sock.close()
         server.stop()
+
+
+def _open_files_limit(pid: int) -> int:
+    """The soft limit of open files of process ``pid``."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            return int(line.split()[3])
+    raise AssertionError(f"no open-files limit for {pid}")
 
 
 def _closed_by_server(sock: socket.socket) -> bool:
