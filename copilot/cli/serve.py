@@ -153,6 +153,10 @@ def serve(
             log_access=False,
             # A worker that dies (a crash, the OOM killer) is started again; granian
             # still stops when a new worker dies at once again (a crash loop).
+            # HTTP/1 only: browsers, Meta and proxies speak it over plain TCP, and
+            # granian's auto mode waits for a client's first bytes with no timeout,
+            # so a connection that never sends any would be held for ever.
+            http="1",
             respawn_failed_workers=True,
             respawn_interval=1.0,
             backlog=BACKLOG,
