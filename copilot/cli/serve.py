@@ -15,8 +15,8 @@ from copilot.cli import db_option, main
 #: closed, so idle or slow clients cannot keep holding the workers' connections.
 HEADER_READ_TIMEOUT_MS = 5_000
 #: Connections one worker serves at once. Idle ones cost little (a socket and a
-#: small task), and a low cap lets a thousand silent clients lock everyone out
-#: until the header timeout frees their places.
+#: small task), and granian's default (backlog / workers: 512 with two workers)
+#: let a thousand silent clients lock everyone out.
 MAX_CONNECTIONS_PER_WORKER = 8192
 #: Connections the kernel queues before a worker accepts them.
 BACKLOG = 4096
@@ -32,9 +32,8 @@ def check_port_free(host: str, port: int) -> None:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(
-            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
-        )  # a closed server's TIME_WAIT is fine
+        # SO_REUSEADDR: a stopped server's connections in TIME_WAIT do not count
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(address)
         except OSError as exc:
@@ -49,10 +48,9 @@ def _raise_open_files_limit() -> None:
     allows: each connection is a file descriptor, and a soft limit of 1024 would
     make the workers refuse connections long before they are busy."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        target = 65536 if hard == resource.RLIM_INFINITY else hard
-        if soft != resource.RLIM_INFINITY and soft < target:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    target = 65536 if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _settings(**flags):
@@ -151,12 +149,12 @@ def serve(
             port=port,
             workers=workers,
             log_access=False,
-            # A worker that dies (a crash, the OOM killer) is started again; granian
-            # still stops when a new worker dies at once again (a crash loop).
             # HTTP/1 only: browsers, Meta and proxies speak it over plain TCP, and
             # granian's auto mode waits for a client's first bytes with no timeout,
             # so a connection that never sends any would be held for ever.
             http="1",
+            # A worker that dies (a crash, the OOM killer) is started again; granian
+            # still stops when a new worker dies at once again (a crash loop).
             respawn_failed_workers=True,
             respawn_interval=1.0,
             backlog=BACKLOG,
