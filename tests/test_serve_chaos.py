@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.served import clean_env, serve_command, start_server, wait_workers, workers
+from tests.fakes.server_process import clean_env, serve_command, start_server, wait_workers, workers
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -1,12 +1,13 @@
-"""``lead-copilot serve`` in a real subprocess on 127.0.0.1, for the tests that
-need the real server (granian workers, sockets, signals)."""
+"""``lead-copilot serve`` as a process the test handles itself: its pid, its
+granian workers, its own process group, any arguments and environment. For
+tests that signal or inspect the server; :mod:`tests.fakes.live_server` serves
+the rest."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,14 +16,7 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    """A port nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.fakes.live_server import REPO, free_port
 
 
 def clean_env(**extra: str) -> dict[str, str]:
