@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from copilot.cli import main
 from copilot.inbox import Inbox
-from copilot.service.config import DEFAULT_DB, Settings, database_path
+from copilot.service import config
 
 
 def run(args: list[str], env: dict[str, str | None]) -> str:
@@ -20,12 +20,13 @@ def run(args: list[str], env: dict[str, str | None]) -> str:
 
 
 def test_one_rule_decides_the_file() -> None:
-    assert DEFAULT_DB == "lead-copilot.db"
+    database_path = config.database_path
+    assert config.DEFAULT_DB == "lead-copilot.db"
     assert database_path(None, {}) == "lead-copilot.db"
     assert database_path(None, {"LEAD_COPILOT_DB": "a.db"}) == "a.db"
     assert database_path("b.db", {"LEAD_COPILOT_DB": "a.db"}) == "b.db"
     assert database_path(None, {"LEAD_COPILOT_DB": "  "}) == "lead-copilot.db"
-    assert Settings.from_env({}).db == database_path(None, {})
+    assert config.Settings.from_env({}).db == database_path(None, {})
 
 
 @pytest.mark.parametrize("variable", [None, "shared.db"])
