@@ -8,7 +8,7 @@ from typing import Any
 
 from copilot.engines import Engine, get_engine
 from copilot.handoff import decide_handoff
-from copilot.models import Analysis, Contact, Conversation, Message
+from copilot.models import Analysis, Contact, Conversation, Message, checked_moment
 from copilot.profile import BusinessProfile, load_profile
 from copilot.replies import suggest_reply
 from copilot.state import conversation_state
@@ -36,8 +36,9 @@ class Copilot:
 
         ``now`` defaults to the current time; pass it explicitly for repeatable
         results (timeline buckets, business hours and follow-ups read the clock).
+        ``ValueError`` (naming ``now``) when it lies outside the accepted range.
         """
-        now = now or datetime.now(UTC)
+        now = checked_moment(now, "now") if now is not None else datetime.now(UTC)
         started = time.perf_counter()
         understanding = self.engine.understand(conversation, self.profile, now)
         state = conversation_state(conversation, understanding.fields, self.profile, now)

@@ -20,7 +20,7 @@ from litestar.testing import TestClient
 from sqlite_utils import Database
 
 from copilot.inbox import Inbox
-from copilot.models import Contact, Message
+from copilot.models import Contact, Conversation, Message
 from copilot.service import Settings, create_app
 from copilot.web.session import csrf_for_session
 
@@ -245,3 +245,18 @@ def test_an_unexpected_error_is_a_json_500_naming_its_kind(
         "detail": "unexpected error (KeyError); see the server log",
     }
     assert "Traceback" in caplog.text and "boom" in caplog.text
+
+
+def test_the_library_and_the_command_line_refuse_far_moments_too() -> None:
+    from click.testing import CliRunner
+
+    from copilot.cli import main
+    from copilot.facade import Copilot
+
+    far = datetime.fromisoformat(FAR_DUE)
+    message = Message(id="m1", text="hola", timestamp=datetime(2026, 1, 1, tzinfo=UTC))
+    with pytest.raises(ValueError, match=r"^now: "):
+        Copilot().analyze(Conversation(messages=[message]), now=far)
+    result = CliRunner().invoke(main, ["analyze", "--now", FAR_DUE, "hola"])
+    assert result.exit_code == 2
+    assert "Invalid value for --now: 9999-12-31T23:59:59-14:00 is out of range" in result.output

@@ -22,7 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from copilot.cli import main
 from copilot.engines.base import EngineError
 from copilot.facade import Copilot
-from copilot.models import Analysis, Conversation, Message
+from copilot.models import Analysis, Conversation, Message, checked_moment
 from copilot.profile import BusinessProfile, ProfileError, load_profile
 
 #: Exit code for bad input (files, JSON, profiles, engines), as click's usage errors.
@@ -131,7 +131,12 @@ def parse_now(value: str | None, profile: BusinessProfile) -> datetime | None:
         raise click.BadParameter(
             f"{value!r} is not an ISO date-time like 2026-11-20T10:30", param_hint="--now"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=profile.tz)
+    try:
+        return checked_moment(
+            moment if moment.tzinfo else moment.replace(tzinfo=profile.tz), "--now"
+        )
+    except ValueError as exc:  # "--now: <why>"; click names the option itself
+        raise click.BadParameter(str(exc).partition(": ")[2], param_hint="--now") from None
 
 
 # --- the human summary ---------------------------------------------------------

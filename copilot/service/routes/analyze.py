@@ -9,7 +9,7 @@ from litestar import Request, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 
-from copilot.models import Analysis, Conversation, checked_moment
+from copilot.models import Analysis, Conversation
 from copilot.service.auth import Principal, provide_principal
 
 
@@ -33,8 +33,6 @@ def analyze(
     """Intent, origin, fields, handoff and suggested reply for the latest inbound
     message. 422 when the conversation has no message from the lead, or when
     ``now`` lies outside the accepted range of moments."""
-    if now is not None:
-        now = checked_moment(now, "now")
     if data.last_inbound is None:
         raise ValueError("the conversation has no inbound message from the lead to analyse")
     del principal  # any authenticated caller may analyse
