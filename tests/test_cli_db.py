@@ -40,6 +40,7 @@ def test_agents_and_inbox_commands_use_the_same_file(
     run(["agents", "add", "Ana", "--team", "ventas"], env)
     assert "ok" in run(["inbox", "check"], env)
     assert "Ana" in run(["agents", "list"], env)
+    assert "nothing to export" in run(["eval", "export", "--out", str(tmp_path / "out")], env)
     assert [p.name for p in tmp_path.glob("*.db")] == [expected.name]  # no inbox.db
     box = Inbox(str(expected))
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from copilot.cli import main
+from copilot.cli import db_option, main
 from copilot.cli.analyze import fail, load_profile_or_fail
 from copilot.engines.base import Engine, EngineError
 from copilot.evals.compare import Comparison, compare
@@ -342,11 +342,11 @@ def _moment(value: str | None, option: str) -> datetime | None:
 
 
 @eval_command.command("export")
-@click.option("--db", "db_path", required=True, metavar="FILE", help="The inbox database.")
+@db_option
 @click.option("--out", "out_dir", required=True, metavar="DIR", help="Folder for the JSONL files.")
 @click.option("--since", metavar="ISO", help="Only corrections and decisions from then on.")
 @click.option("--until", metavar="ISO", help="Only corrections and decisions before then.")
-def export_command(db_path: str, out_dir: str, since: str | None, until: str | None) -> None:
+def export_command(db: str, out_dir: str, since: str | None, until: str | None) -> None:
     """Export what agents fixed in the inbox as candidate eval cases.
 
     Corrected labels become intents / origins / handoff / fields lines; edited or
@@ -356,13 +356,13 @@ def export_command(db_path: str, out_dir: str, since: str | None, until: str | N
 
     \b
     Example:
-      lead-copilot eval export --db inbox.db --out flywheel/ --since 2026-11-01
+      lead-copilot eval export --out flywheel/ --since 2026-11-01
     """
     start, end = _moment(since, "--since"), _moment(until, "--until")
-    if not Path(db_path).is_file():
-        fail(f"{db_path}: no such inbox database")
+    if not Path(db).is_file():
+        fail(f"{db}: no such inbox database")
     try:
-        export = export_cases(db_path, out_dir, since=start, until=end)
+        export = export_cases(db, out_dir, since=start, until=end)
     except InboxDatabaseError as exc:
         fail(str(exc))
     for kind, count in export.counts().items():
