@@ -41,7 +41,9 @@ def test_agents_and_inbox_commands_use_the_same_file(
     assert "ok" in run(["inbox", "check"], env)
     assert "Ana" in run(["agents", "list"], env)
     assert "nothing to export" in run(["eval", "export", "--out", str(tmp_path / "out")], env)
-    assert [p.name for p in tmp_path.glob("*.db")] == [expected.name]  # no inbox.db
+    run(["deliveries", "list"], env)
+    queue = expected.with_name(f"{expected.stem}.webhooks.db")  # the webhook queue beside it
+    assert {p.name for p in tmp_path.glob("*.db")} == {expected.name, queue.name}  # no inbox.db
     box = Inbox(str(expected))
     try:
         assert [a.name for a in box.agents()] == ["Ana"]
