@@ -8,14 +8,37 @@ migration: add a new one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
 from copilot.inbox.errors import InboxDatabaseError
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction on ``conn`` (a connection in autocommit mode) that takes
+    SQLite's write lock at once (``BEGIN IMMEDIATE``), so concurrent writers wait
+    their turn instead of failing half-way. Commits when the block ends (unless the
+    block rolled back itself); on any error rolls back and re-raises it, and a
+    failing rollback never hides that error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
+    else:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
 
 #: Written into the file header (``PRAGMA application_id``): "LCOP".
 APPLICATION_ID = 0x4C434F50

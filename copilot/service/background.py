@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from copilot.inbox import Inbox
+from copilot.inbox.db import immediate
 from copilot.service import deliveries
 from copilot.service.queuefile import QueueFile
 
@@ -103,8 +104,7 @@ class Lease:
         """Take or renew the lease; True when this holder has it. A lease is taken
         from another holder when it expired or its process is known to be gone."""
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             now = time.time()
             row = conn.execute(
                 "SELECT holder, expires_at, process FROM service_leases WHERE name = ?",
@@ -124,12 +124,6 @@ class Lease:
                     " VALUES (?,?,?,?)",
                     (self.name, self.holder, now + self.ttl, self.process),
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            raise
         return take
 
     def release(self) -> None:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.inbox import Inbox, InboxDatabaseError, InboxError
-from copilot.inbox.db import open_db
+from copilot.inbox.db import immediate, open_db
 from copilot.integrations.whatsapp import WebhookError, parse_webhook
 from copilot.integrations.whatsapp.events import WebhookParseResult
 from copilot.service import queuefile
@@ -279,18 +279,12 @@ class DeliveryQueue:
         file.close()
         new = file.get()
         if rows:
-            new.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(new):
                 new.executemany(
                     "INSERT INTO webhook_deliveries (received_at, body, state, error)"
                     " VALUES (?,?,?,?)",
                     rows,
                 )
-                new.execute("COMMIT")
-            except BaseException:
-                if new.in_transaction:
-                    new.execute("ROLLBACK")
-                raise
         log.warning(
             "the webhook queue file was replaced; %s unprocessed deliveries moved to the new one",
             len(rows),
@@ -309,14 +303,9 @@ class DeliveryQueue:
         top = self.queue_conn.execute("SELECT MAX(id) FROM webhook_deliveries").fetchone()[0]
         if own is not None or top is None or legacy > top:
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             conn.execute("UPDATE webhook_progress SET queue_id = ? WHERE queue_id = ''", (qid,))
             conn.execute("UPDATE webhook_events SET queue_id = ? WHERE queue_id = ''", (qid,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     # --- what to do next ---------------------------------------------------
 
@@ -396,8 +385,7 @@ class DeliveryQueue:
 
     def _write(self, results: list[Result], now: float, qid: str) -> None:
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             settled = 0
             for r in results:
                 w = r.work
@@ -439,11 +427,6 @@ class DeliveryQueue:
                     "INSERT OR REPLACE INTO service_status (name, value, at) VALUES (?,?,?)",
                     ("last_progress", str(settled), now),
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
     # --- what an operator sees -------------------------------------------------
 
@@ -551,8 +534,7 @@ class DeliveryQueue:
         qid = self.identity()
         now = time.time()
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             if ids is None:
                 chosen = [
                     r[0]
@@ -578,11 +560,6 @@ class DeliveryQueue:
                 " next_attempt_at = ?, keys = NULL WHERE queue_id = ? AND delivery_id = ?",
                 [(now, now, qid, i) for i in chosen],
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         return chosen
 
     def checkpoint(self) -> None:

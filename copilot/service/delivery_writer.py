@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import queue
-import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from copilot.inbox.db import immediate
 from copilot.service.queuefile import QueueFile
 
 log = logging.getLogger(__name__)
@@ -112,8 +111,7 @@ class DeliveryWriter:
         # Checkpoints (which fsync) are the runner's job, not the webhook path's.
         conn.execute("PRAGMA wal_autocheckpoint = 0")
         now = time.time()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with immediate(conn):
             ids = [
                 conn.execute(
                     "INSERT INTO webhook_deliveries (received_at, body, state, error)"
@@ -122,12 +120,6 @@ class DeliveryWriter:
                 ).lastrowid
                 for body, state, error, _, _ in batch
             ]
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            raise
         return ids
 
 

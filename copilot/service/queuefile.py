@@ -17,6 +17,8 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from copilot.inbox.db import immediate
+
 MIGRATION_SET = "lead_copilot_queue"
 
 migrations = Migrations(MIGRATION_SET)
@@ -66,15 +68,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
         db = Database(conn)
         if migrations.pending(db):
             # Under the write lock, re-checked: several processes may create the file at once.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(conn):
                 if migrations.pending(db):
                     migrations.apply(db)
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
     except BaseException:
         conn.close()
         raise
