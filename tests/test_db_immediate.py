@@ -42,10 +42,9 @@ def test_a_block_that_rolled_back_itself_is_not_committed(conn) -> None:
 
 def test_takes_the_write_lock_at_once(conn, tmp_path) -> None:
     other = sqlite3.connect(str(tmp_path / "t.db"), isolation_level=None, timeout=0.05)
-    with immediate(conn):
-        # A second writer cannot start while the block holds the lock, even before
-        # the block has written anything.
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            other.execute("BEGIN IMMEDIATE")
+    # A second writer cannot start while the block holds the lock, even before
+    # the block has written anything.
+    with immediate(conn), pytest.raises(sqlite3.OperationalError, match="locked"):
+        other.execute("BEGIN IMMEDIATE")
     other.execute("BEGIN IMMEDIATE")
     other.execute("ROLLBACK")
