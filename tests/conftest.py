@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -142,7 +143,12 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
     if not lines:
         return
     terminalreporter.section("chaos report: one line per fault")
-    for entry in sorted(lines, key=lambda e: str(e["what"])):
+
+    # "fault 2" before "fault 10": numbers in the text sort as numbers.
+    def natural(entry: dict[str, object]) -> list[object]:
+        return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(entry["what"]))]
+
+    for entry in sorted(lines, key=natural):
         seen = "; ".join(entry["seen"]) or "-"  # type: ignore[arg-type]
         word = {"passed": "HELD", "failed": "FAILED", "skipped": "SKIPPED"}[str(entry["outcome"])]
         terminalreporter.write_line(f"chaos {word:7} {entry['what']} :: {seen}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 import tomllib
 from datetime import UTC, datetime, timedelta
@@ -13,6 +12,7 @@ from pathlib import Path
 import click
 
 from copilot.cli import db_option, main
+from copilot.inbox.metrics import report_json
 
 
 def _open(db: str, profile: str | None, config: str | None):
@@ -127,7 +127,7 @@ def metrics_cmd(
     lo = _when(start, hi - timedelta(days=30))
     report = _open(db, profile, None).metrics(lo, hi, business_hours_only=business_hours)
     if fmt == "json":
-        text = json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+        text = report_json(report) + "\n"
     else:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, ["section", "group", "key", "metric", "value"])

@@ -38,10 +38,6 @@ class SendError(InboxError):
     """A :class:`~copilot.inbox.replies.Sender` could not hand the message over."""
 
 
-class AnalysisUnavailable(InboxError):
-    """The analyser raised; the message is stored with its analysis pending."""
-
-
 class WindowClosed(InboxError):
     """The 24-hour customer service window is closed: only an approved template,
     sent as proposed, may go out."""

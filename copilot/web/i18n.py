@@ -506,11 +506,6 @@ def label(lang: str, kind: str, value: object) -> str:
     return entry[_index(lang)] if entry else str(raw)
 
 
-def enum_values(kind: str) -> list[str]:
-    """The values of an enum kind, in their declared order."""
-    return list(_ENUMS.get(kind, {}))
-
-
 def enum_tables() -> Mapping[str, Mapping[str, tuple[str, str, str]]]:
     """The enum label tables (read-only use)."""
     return _ENUMS
