@@ -9,7 +9,7 @@ PORT ?= 8000
 # empty: the commands' own rule (LEAD_COPILOT_DB, else lead-copilot.db)
 DB ?=
 
-.PHONY: run test lint format bench clean
+.PHONY: run test chaos lint format bench clean
 
 $(BIN)/lead-copilot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(BIN)/lead-copilot
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# The fault-injection tests alone (also part of `make test`); the run ends with
+# one line per fault: what was checked and what was seen.
+chaos: $(BIN)/lead-copilot
+	$(BIN)/python -m pytest -m chaos
 
 format: $(BIN)/lead-copilot
 	$(BIN)/ruff format .
