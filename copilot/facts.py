@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cache, lru_cache
 from importlib import resources
@@ -22,7 +23,7 @@ from typing import Any
 
 from copilot.engines.rules.normalize import normalize, words
 from copilot.models import QualificationFields
-from copilot.profile import BusinessProfile, PriceItem
+from copilot.profile import BusinessProfile, PriceItem, versions
 from copilot.render import render
 from copilot.taxonomy import Intent, Language
 
@@ -210,8 +211,8 @@ def _join(items: list[str], language: Language) -> str:
 
 
 def hours_phrase(profile: BusinessProfile, language: Language) -> str:
-    """Opening hours in words. The profile's ``hours_text`` when the lead speaks the
-    profile's language, else built from ``business_hours`` in the lead's language."""
+    """Opening hours in words. The profile's ``hours_text`` in the lead's language
+    when it has one, else built from ``business_hours`` in the lead's language."""
     return _hours_phrase(ProfileKey(profile), language)
 
 
@@ -219,8 +220,9 @@ def hours_phrase(profile: BusinessProfile, language: Language) -> str:
 def _hours_phrase(key: ProfileKey, language: Language) -> str:
     # Cached per profile and language: it reads nothing else.
     profile = key.profile
-    if profile.facts.hours_text and language == profile.default_language:
-        return profile.facts.hours_text
+    written = versions(profile.facts.hours_text, profile.default_language).get(language.value)
+    if written:
+        return str(written)
     words_ = wording(language)
     names = words_["weekdays"]
     groups: list[tuple[int, int, str]] = []
@@ -243,7 +245,7 @@ def _hours_phrase(key: ProfileKey, language: Language) -> str:
             else render(words_["day_range"], {"first": names[first], "last": names[last]})
         )
         parts.append(f"{days} {text}")
-    return ", ".join(parts) or (profile.facts.hours_text or "")
+    return ", ".join(parts)
 
 
 def next_opening(profile: BusinessProfile, now: datetime, language: Language) -> str:
@@ -291,22 +293,91 @@ def _stem(token: str) -> str:
     return token
 
 
-def _item_head(item: PriceItem) -> str | None:
-    return _head_of(item.item)
+class _NoVersion(Exception):
+    """A fact the reply needs has no version in the reply's language."""
+
+
+def _local(value: Any, profile: BusinessProfile, language: Language) -> Any:
+    """The version of a fact in ``language``; raises :class:`_NoVersion` when it has
+    none (the whole reply then falls back to the default language)."""
+    found = versions(value, profile.default_language).get(language.value)
+    if found is None:
+        raise _NoVersion
+    return found
+
+
+def _optional(value: Any, profile: BusinessProfile, language: Language) -> Any:
+    return None if value is None else _local(value, profile, language)
+
+
+#: Words too common to tell one price-list item from another.
+_NOT_DISTINCTIVE = frozenset(
+    {"con", "para", "por", "the", "with", "and", "com", "sem", "del", "das", "dos", "for"}
+)
+
+
+def _name_tokens(name: str) -> set[str]:
+    return {
+        _stem(t)
+        for t in words(normalize(name))
+        if len(t) >= 3 and not t.isdigit() and t not in _NOT_DISTINCTIVE
+    }
 
 
 @lru_cache(maxsize=1024)
 def _head_of(name: str) -> str | None:
-    # Cached by the item's name: the price list is read for every price question.
+    # The first word of the name that is not a number: "sofa" of "Sofá 3 puestos".
     for token in words(normalize(name)):
         if len(token) >= 3 and not token.isdigit():
             return _stem(token)
     return None
 
 
+_ItemKey = tuple[str | None, tuple[frozenset[str], ...]]
+
+
+@lru_cache(maxsize=64)
+def _item_keys(key: ProfileKey) -> tuple[_ItemKey, ...]:
+    """Per price-list item: the head word of its default-language name, and for
+    each of its names (every language) and aliases the words that tell it from
+    the other items (the business's own name excluded, so "hola Muebles Roble"
+    names no item)."""
+    profile = key.profile
+    own = _name_tokens(profile.name)
+    default = profile.default_language
+    per_item: list[tuple[str | None, list[set[str]]]] = []
+    for item in profile.facts.price_list:
+        names = [str(v) for v in versions(item.item, default).values()]
+        head_name = versions(item.item, default).get(default.value) or names[0]
+        per_item.append(
+            (_head_of(str(head_name)), [_name_tokens(n) - own for n in [*names, *item.aliases]])
+        )
+    counts: dict[str, int] = {}
+    for _, names in per_item:
+        for token in set().union(*names):
+            counts[token] = counts.get(token, 0) + 1
+    return tuple(
+        (head, tuple(frozenset(t for t in n if counts[t] == 1) for n in names))
+        for head, names in per_item
+    )
+
+
 def _matching_items(text: str, profile: BusinessProfile) -> list[PriceItem]:
+    """Items named by ``text``: the head word of the item's name ("sofá"), or every
+    distinctive word of one of its names or aliases ("3 seater sofa")."""
     stems = {_stem(token) for token in words(normalize(text))}
-    return [item for item in profile.facts.price_list if _item_head(item) in stems]
+    found = []
+    for item, (head, names) in zip(
+        profile.facts.price_list, _item_keys(ProfileKey(profile)), strict=True
+    ):
+        if (head is not None and head in stems) or any(n and n <= stems for n in names):
+            found.append(item)
+    return found
+
+
+def item_names(profile: BusinessProfile, text: str) -> list[PriceItem]:
+    """The price-list items ``text`` names (by any language's name or an alias)."""
+    return _matching_items(text, profile)
 
 
 _OF = frozenset({"de", "del", "do", "da", "dos", "das", "of", "for", "para", "pra"})
@@ -327,12 +398,28 @@ def _asks_price_list(text: str) -> bool:
     return False
 
 
+def money_for(amount: float, profile: BusinessProfile, language: Language) -> str:
+    """An amount in the business's currency, grouped as the reply's language writes
+    it: English groups thousands with commas, Portuguese with dots, Spanish as the
+    business's country does (1,890,000 in Mexico, 1.890.000 in Colombia)."""
+    if language is Language.EN:
+        country = "US"
+    elif language is Language.PT:
+        country = "BR"
+    else:
+        country = profile.country
+    return format_money(amount, profile.currency, country)
+
+
 def _price_line(item: PriceItem, profile: BusinessProfile, language: Language) -> str:
-    line = f"{item.item}: {format_money(item.price, profile.currency, profile.country)}"
-    if item.unit:
-        line += " " + render(wording(language)["per_unit"], {"unit": item.unit})
-    if item.note:
-        line += f" ({item.note})"
+    name = _local(item.item, profile, language)
+    line = f"{name}: {money_for(item.price, profile, language)}"
+    unit = _optional(item.unit, profile, language)
+    if unit:
+        line += " " + render(wording(language)["per_unit"], {"unit": unit})
+    note = _optional(item.note, profile, language)
+    if note:
+        line += f" ({note})"
     return line
 
 
@@ -361,9 +448,9 @@ def _named_payment_families(padded: str) -> set[str]:
 
 
 def _answer_payment(text: str, profile: BusinessProfile, language: Language) -> str | None:
-    methods = profile.facts.payment_methods
-    if not methods:
+    if not profile.facts.payment_methods:
         return None
+    methods = list(_local(profile.facts.payment_methods, profile, language))
     answer = wording(language)["answer"]
     listed = _join(methods, language)
     named = _named_payment_families(_phrase_text(text))
@@ -416,6 +503,11 @@ def _words_of(text: str) -> str:
     return " ".join(words(normalize(text)))
 
 
+def _delivery_areas_sentence(profile: BusinessProfile, language: Language) -> str:
+    areas = _join(profile.facts.delivery_areas, language)
+    return render(wording(language)["answer"]["delivery_other"], {"areas": areas})
+
+
 def _answer_delivery(
     text: str, profile: BusinessProfile, language: Language, city: str | None
 ) -> str | None:
@@ -439,8 +531,9 @@ def _answer_delivery(
         sentence = render(
             answer["delivery_areas"], {"areas": _join(facts.delivery_areas, language)}
         )
-    if facts.delivery_time:
-        sentence += " " + render(answer["delivery_time"], {"delivery_time": facts.delivery_time})
+    delivery_time = _optional(facts.delivery_time, profile, language)
+    if delivery_time:
+        sentence += " " + render(answer["delivery_time"], {"delivery_time": delivery_time})
     return sentence
 
 
@@ -463,7 +556,7 @@ def _answer_address(profile: BusinessProfile, language: Language) -> str | None:
 def _answer_catalog(profile: BusinessProfile, language: Language) -> str | None:
     if not profile.facts.catalog:
         return None
-    catalog = _join(profile.facts.catalog, language)
+    catalog = _join(list(_local(profile.facts.catalog, profile, language)), language)
     return render(wording(language)["answer"]["catalog"], {"catalog": catalog})
 
 
@@ -486,20 +579,33 @@ class ProfileKey:
         return isinstance(other, ProfileKey) and other.profile is self.profile
 
 
-def answer_question(
+@dataclass(frozen=True)
+class FactAnswer:
+    """What the facts say to a lead's line.
+
+    ``text`` answers every topic the facts cover and, for a topic they do not
+    (an unlisted city or product), says what is known (the cities served, the
+    offer of a quote); ``complete`` is True when every asked topic was answered.
+    ``language`` is the language of the whole text: the one asked for, or the
+    profile's default when a fact needed has no version in it."""
+
+    text: str
+    language: Language
+    complete: bool
+    asked: frozenset[str]
+    answered: frozenset[str]
+
+
+def fact_answer(
     text: str | None,
     profile: BusinessProfile,
     language: Language,
     intent: Intent | None = None,
     fields: QualificationFields | None = None,
-) -> str | None:
-    """The answer to ``text`` built only from the profile's facts, or ``None``.
-
-    ``None`` when the line asks nothing the facts cover, when it asks about an
-    order/support/complaint (by ``intent``), or when any topic it asks about
-    has no answer in the facts (an unlisted product or city):
-    half an answer that skips the real question is worse than a person's.
-    """
+) -> FactAnswer | None:
+    """What the profile's facts say to ``text`` (see :class:`FactAnswer`); ``None``
+    when the line asks nothing the facts are about, or asks about an
+    order/support/complaint (by ``intent``)."""
     if not text or not text.strip() or (intent is not None and intent in NOT_FACT_INTENTS):
         return None
     asked = _topics(text)
@@ -515,13 +621,39 @@ def answer_question(
     return _cached_answer(text, ProfileKey(profile), language, need, city)
 
 
+def answer_question(
+    text: str | None,
+    profile: BusinessProfile,
+    language: Language,
+    intent: Intent | None = None,
+    fields: QualificationFields | None = None,
+) -> str | None:
+    """The answer to ``text`` built only from the profile's facts, or ``None``.
+
+    ``None`` when the line asks nothing the facts cover, when it asks about an
+    order/support/complaint (by ``intent``), or when any topic it asks about
+    has no answer in the facts (an unlisted product or city): the full answer
+    or none (:func:`fact_answer` gives what is known too).
+    """
+    found = fact_answer(text, profile, language, intent, fields)
+    return found.text if found is not None and found.complete else None
+
+
 @lru_cache(maxsize=4096)
 def _cached_answer(
     text: str, key: ProfileKey, language: Language, need: str | None, city: str | None
-) -> str | None:
+) -> FactAnswer | None:
     # Cached on everything the answer reads: the same questions come back on every
     # re-analysis of a conversation and across leads.
-    return _answer(text, _topics(text), key.profile, language, need, city)
+    profile = key.profile
+    asked = _topics(text)
+    try:
+        return _answer(text, asked, profile, language, need, city)
+    except _NoVersion:
+        # A fact lacks the lead's language: the whole reply in the default language.
+        if language is profile.default_language:
+            raise
+        return _answer(text, asked, profile, profile.default_language, need, city)
 
 
 def _answer(
@@ -531,23 +663,46 @@ def _answer(
     language: Language,
     need: str | None,
     city: str | None,
-) -> str | None:
-    parts: list[str | None] = []
+) -> FactAnswer | None:
+    parts: list[str] = []
+    answered: set[str] = set()
     for topic in TOPICS:  # a stable order: hours, address, prices, payment, delivery, catalog
         if topic not in asked:
             continue
         if topic == "hours":
-            parts.append(_answer_hours(profile, language))
+            part = _answer_hours(profile, language)
         elif topic == "address":
-            parts.append(_answer_address(profile, language))
+            part = _answer_address(profile, language)
         elif topic == "prices":
-            parts.append(_answer_prices(text, profile, language, need))
+            part = _answer_prices(text, profile, language, need)
         elif topic == "payment":
-            parts.append(_answer_payment(text, profile, language))
+            part = _answer_payment(text, profile, language)
         elif topic == "delivery":
-            parts.append(_answer_delivery(text, profile, language, city))
+            part = _answer_delivery(text, profile, language, city)
         else:
-            parts.append(_answer_catalog(profile, language))
-    if any(part is None for part in parts):
+            part = _answer_catalog(profile, language)
+        if part is not None:
+            parts.append(part)
+            answered.add(topic)
+            continue
+        known = _known(topic, asked, profile, language)
+        if known:
+            parts.append(known)
+    if not parts:
         return None
-    return " ".join(p for p in parts if p)
+    return FactAnswer(
+        " ".join(parts), language, answered == set(asked), frozenset(asked), frozenset(answered)
+    )
+
+
+def _known(
+    topic: str, asked: frozenset[str], profile: BusinessProfile, language: Language
+) -> str | None:
+    """What the facts do say about a topic they cannot answer: the cities served
+    for an unlisted city, the offer of a quote for an unlisted product."""
+    answer = wording(language)["answer"]
+    if topic == "delivery" and profile.facts.delivery_areas:
+        return _delivery_areas_sentence(profile, language)
+    if topic == "prices" and asked == {"prices"}:
+        return answer["price_unknown"]
+    return None

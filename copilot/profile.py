@@ -11,6 +11,7 @@ import tomllib
 from datetime import datetime, time
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -89,27 +90,53 @@ class BusinessHours(_Strict):
         return getattr(self, WEEKDAYS[weekday])
 
 
-class PriceItem(_Strict):
-    """One line of the price list."""
+#: The languages a fact may be written in (the reply languages).
+LANGUAGES = ("es", "pt", "en")
+_Lang = Literal["es", "pt", "en"]
 
-    item: str
+#: A fact written once (in the profile's ``default_language``) or per language:
+#: ``"unidad"`` or ``{ es = "unidad", pt = "unidade", en = "unit" }``.
+LocalText = str | dict[_Lang, str]
+#: A list of facts written once or per language.
+LocalList = list[str] | dict[_Lang, list[str]]
+
+
+def versions(value: LocalText | LocalList | None, default: Language) -> dict[str, object]:
+    """The versions of a fact by language code; a fact written once is in ``default``."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return {lang: text for lang, text in value.items() if text}
+    return {default.value: value} if value else {}
+
+
+class PriceItem(_Strict):
+    """One line of the price list; ``aliases`` are other names a lead may use
+    for it, in any language ("sofá de 3 lugares", "3 seater sofa")."""
+
+    item: LocalText
     price: float = Field(..., ge=0)
-    unit: str | None = None
-    note: str | None = None
+    unit: LocalText | None = None
+    note: LocalText | None = None
+    aliases: list[str] = Field(default_factory=list)
 
 
 class Facts(_Strict):
-    """What the business knows and may say. Nothing else is ever stated."""
+    """What the business knows and may say. Nothing else is ever stated.
+
+    The facts that are words (item names, units, notes, hours text, payment
+    methods, delivery time, catalog) may be given per language; place names,
+    the address and links are the same in every language."""
 
     address: str | None = None
-    hours_text: str | None = Field(None, description="Opening hours as people read them")
+    hours_text: LocalText | None = Field(None, description="Opening hours as people read them")
     maps_url: str | None = None
     website: str | None = None
     price_list: list[PriceItem] = Field(default_factory=list)
-    payment_methods: list[str] = Field(default_factory=list)
+    payment_methods: LocalList = Field(default_factory=list)
     delivery_areas: list[str] = Field(default_factory=list)
-    delivery_time: str | None = None
-    catalog: list[str] = Field(default_factory=list)
+    delivery_time: LocalText | None = None
+    catalog: LocalList = Field(default_factory=list)
     extra: dict[str, str] = Field(default_factory=dict)
 
 
@@ -232,6 +259,36 @@ class BusinessProfile(_Strict):
         local = moment.astimezone(self.tz)
         now = local.time()
         return any(s.start <= now < s.end for s in self.business_hours.spans_for(local.weekday()))
+
+
+def missing_languages(profile: BusinessProfile) -> list[str]:
+    """Warnings for facts that lack a language another fact of the profile has:
+    a lead in that language gets the whole reply in the default language."""
+    facts = profile.facts
+    default = profile.default_language
+    named: list[tuple[str, object]] = [
+        ("facts.hours_text", facts.hours_text),
+        ("facts.payment_methods", facts.payment_methods),
+        ("facts.delivery_time", facts.delivery_time),
+        ("facts.catalog", facts.catalog),
+    ]
+    for i, item in enumerate(facts.price_list):
+        named += [
+            (f"facts.price_list[{i}].item", item.item),
+            (f"facts.price_list[{i}].unit", item.unit),
+            (f"facts.price_list[{i}].note", item.note),
+        ]
+    present = [(name, versions(value, default)) for name, value in named]  # type: ignore[arg-type]
+    wanted = {lang for _, found in present for lang in found} | {default.value}
+    warnings = []
+    for name, found in present:
+        lacking = [lang for lang in LANGUAGES if lang in wanted and found and lang not in found]
+        if lacking:
+            warnings.append(
+                f"{name}: no {'/'.join(lacking)} version (replies in "
+                f"{'/'.join(lacking)} that use it fall back to {default.value})"
+            )
+    return warnings
 
 
 def _location(loc: tuple) -> str:
