@@ -12,6 +12,7 @@ from copilot.models import Analysis, Contact, Conversation, Message, checked_mom
 from copilot.profile import BusinessProfile, load_profile
 from copilot.replies import suggest_reply
 from copilot.state import conversation_state
+from copilot.turns import with_competitor
 
 
 class Copilot:
@@ -41,6 +42,11 @@ class Copilot:
         now = checked_moment(now, "now") if now is not None else datetime.now(UTC)
         started = time.perf_counter()
         understanding = self.engine.understand(conversation, self.profile, now)
+        # A competitor named in a price comparison is the lead's prior solution.
+        intent = understanding.intent.label if understanding.intent else None
+        fields = with_competitor(understanding.fields, conversation.last_inbound, intent)
+        if fields is not understanding.fields:
+            understanding = understanding.model_copy(update={"fields": fields})
         state = conversation_state(conversation, understanding.fields, self.profile, now)
         handoff = decide_handoff(conversation, understanding, state)
         reply = suggest_reply(conversation, understanding, handoff, state, self.profile, now)

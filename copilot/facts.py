@@ -375,9 +375,27 @@ def _matching_items(text: str, profile: BusinessProfile) -> list[PriceItem]:
     return found
 
 
-def item_names(profile: BusinessProfile, text: str) -> list[PriceItem]:
-    """The price-list items ``text`` names (by any language's name or an alias)."""
-    return _matching_items(text, profile)
+def need_phrase(need: str, profile: BusinessProfile, language: Language) -> str | None:
+    """The business's own words for a lead's ``need``, in ``language``: the one
+    price-list item or catalog entry it names ("cotizar muebles a medida para mi
+    apartamento" -> "muebles a medida"); ``None`` when it names none (or none
+    with a version in ``language``). The lead's words are never given back."""
+    items = _matching_items(need, profile)
+    if len(items) == 1:
+        name = versions(items[0].item, profile.default_language).get(language.value)
+        if isinstance(name, str):
+            return name[:1].lower() + name[1:] if name[1:2].islower() else name
+    stems = {_stem(t) for t in words(normalize(need))}
+    catalog = versions(profile.facts.catalog, profile.default_language)
+    for entries in catalog.values():
+        for i, entry in enumerate(entries):  # type: ignore[union-attr]
+            tokens = _name_tokens(str(entry))
+            if tokens and tokens <= stems:
+                wanted = catalog.get(language.value)
+                if isinstance(wanted, list) and i < len(wanted):
+                    return str(wanted[i])
+                return None
+    return None
 
 
 _OF = frozenset({"de", "del", "do", "da", "dos", "das", "of", "for", "para", "pra"})

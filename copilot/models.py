@@ -184,6 +184,9 @@ class Conversation(Model):
     human_took_over: bool = Field(
         False, description="A person took the conversation over (set by the inbox)"
     )
+    owner_name: str | None = Field(
+        None, description="The person who owns the conversation (set by the inbox)"
+    )
 
     @property
     def inbound(self) -> list[Message]:
@@ -309,6 +312,15 @@ class SuggestedReply(Model):
     )
     category: TemplateCategory = TemplateCategory.UTILITY
     variables: dict[str, str] = Field(default_factory=dict)
+    turn: str | None = Field(
+        None,
+        description="The wording used: answer, loss, objection, complaint or media "
+        "(None: the template as written)",
+    )
+    propose_stage: Stage | None = Field(
+        None, description="A stage change the agent may make with this reply (lost)"
+    )
+    propose_lost_reason: LostReason | None = None
 
 
 class ConversationState(Model):

@@ -137,6 +137,9 @@ class Facts(_Strict):
     delivery_areas: list[str] = Field(default_factory=list)
     delivery_time: LocalText | None = None
     catalog: LocalList = Field(default_factory=list)
+    value: LocalText | None = Field(
+        None, description="Why buy here, in one sentence: said after a price objection"
+    )
     extra: dict[str, str] = Field(default_factory=dict)
 
 
@@ -271,6 +274,7 @@ def missing_languages(profile: BusinessProfile) -> list[str]:
         ("facts.payment_methods", facts.payment_methods),
         ("facts.delivery_time", facts.delivery_time),
         ("facts.catalog", facts.catalog),
+        ("facts.value", facts.value),
     ]
     for i, item in enumerate(facts.price_list):
         named += [

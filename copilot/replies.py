@@ -39,9 +39,12 @@ from datetime import datetime
 
 from copilot.engines.base import Understanding
 from copilot.facts import (
+    FactAnswer,
     answer_language,
     answer_question,
+    fact_answer,
     hours_phrase,
+    need_phrase,
     next_opening,
     response_time_phrase,
     wording,
@@ -53,11 +56,12 @@ from copilot.models import (
     QualificationFields,
     SuggestedReply,
 )
-from copilot.profile import BusinessProfile
+from copilot.profile import BusinessProfile, versions
 from copilot.questions import next_question, question_for, welcome_question
 from copilot.render import clean_name, clean_value, render, variables_in
 from copilot.state import missing_fields as fields_missing
 from copilot.taxonomy import HandoffReason, Intent, Language, NextStep, Stage, TemplateKey
+from copilot.turns import ORDINARY, Turn, turn_of
 from copilot.window import open_after
 
 #: Handoff reasons whose reply is the handoff notice (a person must answer these).
@@ -93,6 +97,7 @@ class _Choice:
     key: TemplateKey
     due: bool = True
     answer: str | None = None
+    facts: FactAnswer | None = None
 
 
 def _intent(understanding: Understanding | None) -> Intent | None:
@@ -120,27 +125,35 @@ def _choose(
     # 3. the lead is waiting and we are closed.
     if lead_last and not state.within_business_hours:
         return _Choice(TemplateKey.OUT_OF_HOURS)
+    hours_in = state.hours_since_last_inbound
+    # What the facts say to the lead's latest line (answered in every turn below).
+    facts = None
+    if lead_last and open_after(hours_in) and text:
+        language = answer_language(understanding.language if understanding else None, profile)
+        fields = understanding.fields if understanding else None
+        facts = fact_answer(text, profile, language, intent, fields)
     # 4. first contact: nobody has written to the lead yet.
     if state.outbound_count == 0 and state.inbound_count > 0:
         waited = state.minutes_waiting_for_first_reply
         if waited is None and state.hours_since_last_inbound is not None:
             waited = state.hours_since_last_inbound * 60  # a lower bound
         past_sla = waited is not None and waited > profile.first_response_sla_minutes
-        return _Choice(TemplateKey.ACKNOWLEDGEMENT if past_sla else TemplateKey.WELCOME)
+        key = TemplateKey.ACKNOWLEDGEMENT if past_sla else TemplateKey.WELCOME
+        return _Choice(key, facts=facts)
 
-    hours_in = state.hours_since_last_inbound
     if lead_last and open_after(hours_in):
         # 5. a question the business's facts answer.
-        language = answer_language(understanding.language if understanding else None, profile)
-        fields = understanding.fields if understanding else None
-        answer = _facts_answer(text, intent, profile, language, fields)
-        if answer is not None:
-            return _Choice(TemplateKey.BUSINESS_ANSWER, answer=answer)
+        if facts is not None and facts.complete:
+            return _Choice(TemplateKey.BUSINESS_ANSWER, answer=facts.text, facts=facts)
+        if facts is None and text is None:
+            answer = _facts_answer(text, intent, profile, profile.default_language, None)
+            if answer is not None:
+                return _Choice(TemplateKey.BUSINESS_ANSWER, answer=answer)
         # 6. one question for the next missing field.
         if state.missing_fields:
-            return _Choice(TemplateKey.QUALIFICATION)
+            return _Choice(TemplateKey.QUALIFICATION, facts=facts)
         # Default: a qualified lead wrote; propose the concrete next step.
-        return _Choice(TemplateKey.PROPOSAL_FOLLOWUP)
+        return _Choice(TemplateKey.PROPOSAL_FOLLOWUP, facts=facts)
 
     # 7. silence. The lead's silence is measured from their last message.
     follow = profile.follow_ups
@@ -214,10 +227,13 @@ def _lead_name(fields: QualificationFields | None, contact_name: str | None) -> 
     return clean_name(value if isinstance(value, str) else None) or clean_name(contact_name)
 
 
-def _need(fields: QualificationFields | None, language: Language) -> str:
+def _need(fields: QualificationFields | None, language: Language, profile: BusinessProfile) -> str:
+    # Never the lead's own words: the catalog's or price list's name for the need
+    # in the reply's language, else a neutral phrase.
     value = fields.need.value if fields is not None and fields.need else None
     value = value if isinstance(value, str) else ""
-    return clean_value(value, MAX_NEED_CHARS) or wording(language)["need_fallback"]
+    named = need_phrase(value, profile, language) if value else None
+    return clean_value(named or "", MAX_NEED_CHARS) or wording(language)["need_fallback"]
 
 
 def _next_step(fields: QualificationFields | None, language: Language) -> str:
@@ -290,16 +306,14 @@ def render_template(
 
     producers = {
         "business_name": lambda: clean_value(profile.name),
-        "agent_name": lambda: (
-            clean_name(agent_name)
-            or clean_name(profile.agent_name)
-            or wording(lang)["agent_fallback"]
-        ),
+        # The conversation's owner, else neutral words: the notice never names a
+        # person who does not own the conversation.
+        "agent_name": lambda: clean_name(agent_name) or wording(lang)["agent_fallback"],
         "lead_name": lambda: f", {name}" if (name := _lead_name(fields, contact_name)) else "",
         "response_time": lambda: response_time_phrase(profile.first_response_sla_minutes, lang),
         "question": lambda: question or _question(key, missing(), lang, recent_ours),
         "answer": lambda: answer or "",
-        "need": lambda: _need(fields, lang),
+        "need": lambda: _need(fields, lang, profile),
         "next_step": lambda: _next_step(fields, lang),
         "hours": lambda: hours_phrase(profile, lang),
         "address": lambda: profile.facts.address or "",
@@ -334,6 +348,7 @@ def render_reply(
         now,
         fields=fields,
         contact_name=conversation.contact.name,
+        agent_name=conversation.owner_name,
         missing_fields=state.missing_fields,
         recent_ours=recent_ours,
         question=question,
@@ -361,6 +376,14 @@ def suggest_reply(
 ) -> SuggestedReply | None:
     """The suggested reply, rendered in the lead's language from the profile.
 
+    Inside the 24-hour window every turn answers first what the facts say to the
+    lead's latest line (on the first message too, inside the welcome), and a
+    few turns get words of their own (:mod:`copilot.turns`): a gracious close
+    for a lost lead (``lost`` proposed to the agent), acknowledgement, value and
+    a next step after a price objection, an apology for the specific problem
+    before the handoff notice of a complaint, and receipt of media that the
+    copilot cannot read. Outside the window the template goes as written.
+
     ``None`` when the lead never wrote (nothing to answer; outbound-only
     conversations are the inbox's follow-up business) or when we wrote last and
     no follow-up is due yet.
@@ -377,31 +400,160 @@ def suggest_reply(
     key, answer = choice.key, choice.answer
     if key not in _FIXED and handoff.needed and handoff.reason in NOTICE_REASONS:
         key = TemplateKey.HANDOFF_NOTICE
+    proposed_language = language
     key, language, answer = _engine_proposal(
         understanding, key, language, answer, text, state, profile
     )
-    if key is TemplateKey.BUSINESS_ANSWER:
+    facts = choice.facts
+    if facts is not None and (language is not proposed_language or key is not choice.key):
         # Word the facts in the reply's final language (the engine may have changed it).
-        final = answer_question(
+        facts = fact_answer(
             text,
             profile,
             answer_language(language, profile),
             _intent(understanding),
             understanding.fields,
         )
-        answer = final if final is not None else answer
-    reply = render_reply(
+    if key is TemplateKey.BUSINESS_ANSWER:
+        if facts is not None and facts.complete:
+            answer, language = facts.text, facts.language
+        else:
+            final = answer_question(
+                text,
+                profile,
+                answer_language(language, profile),
+                _intent(understanding),
+                understanding.fields,
+            )
+            answer = final if final is not None else answer
+    turn = turn_of(last, _intent(understanding)) if state.window_open else ORDINARY
+    if facts is not None and state.window_open and key is not TemplateKey.BUSINESS_ANSWER:
+        # The facts decide the language of the whole reply (default language when a
+        # fact lacks the lead's): the template around them follows.
+        language = facts.language
+    reply = _compose(
         key,
+        turn,
+        facts if state.window_open else None,
         conversation,
-        understanding.fields,
+        understanding,
         state,
         profile,
         language,
         now,
         answer,
-        question=_proposed_slot(understanding, key, "question"),
     )
     return _with_free_text(reply, understanding, state)
+
+
+#: Templates whose text the facts' answer may lead (inside the window).
+_ANSWERED_KEYS = frozenset(
+    {
+        TemplateKey.WELCOME,
+        TemplateKey.ACKNOWLEDGEMENT,
+        TemplateKey.QUALIFICATION,
+        TemplateKey.PROPOSAL_FOLLOWUP,
+        TemplateKey.OUT_OF_HOURS,
+    }
+)
+
+
+def _compose(
+    key: TemplateKey,
+    turn: Turn,
+    facts: FactAnswer | None,
+    conversation: Conversation,
+    understanding: Understanding,
+    state: ConversationState,
+    profile: BusinessProfile,
+    language: Language,
+    now: datetime,
+    answer: str | None,
+) -> SuggestedReply | None:
+    """The reply of template ``key``, worded for ``turn`` and led by the facts."""
+    fields = understanding.fields
+    question = _proposed_slot(understanding, key, "question")
+    lang = answer_language(language, profile)
+    if not getattr(profile.templates[key], lang.value, None):
+        lang = Language.ES  # the template has no text in the lead's language
+    words_ = wording(lang)
+    turns = words_["turns"]
+    name = _lead_name(fields, conversation.contact.name)
+    lead_name = f", {name}" if name else ""
+
+    def own(text: str, kind: str, **update: object) -> SuggestedReply | None:
+        base = render_reply(key, conversation, fields, state, profile, lang, now)
+        if base is None:
+            return None
+        return base.model_copy(
+            update={"text": text, "language": lang, "variables": {}, "turn": kind, **update}
+        )
+
+    if key is TemplateKey.HANDOFF_NOTICE and turn.kind == "complaint":
+        problem = words_["problems"].get(turn.problem or "default") or words_["problems"]["default"]
+        apology = render(turns["complaint"], {"problem": problem, "lead_name": lead_name})
+        if turn.media == "image":
+            apology += " " + turns["photo_received"]
+        notice = render_reply(key, conversation, fields, state, profile, lang, now)
+        if notice is None:
+            return None
+        return notice.model_copy(update={"text": f"{apology} {notice.text}", "turn": "complaint"})
+    if key in _FIXED:
+        base = render_reply(key, conversation, fields, state, profile, lang, now, answer)
+        if base is not None and facts is not None and key is TemplateKey.OUT_OF_HOURS:
+            base = base.model_copy(update={"text": f"{base.text} {facts.text}", "turn": "answer"})
+        return base
+    if turn.kind == "loss":
+        text = render(turns["loss_close"], {"lead_name": lead_name})
+        return own(text, "loss", propose_stage=Stage.LOST, propose_lost_reason=turn.lost_reason)
+    if turn.kind == "objection":
+        value = _value(profile, lang)
+        step = render(turns["objection_next"], {"next_step": _next_step(fields, lang)})
+        parts = [render(turns["objection"], {"lead_name": lead_name})]
+        if value:
+            parts.append(value)
+        if facts is not None and facts.language is lang:
+            parts.append(facts.text)
+        parts.append(step)
+        return own(" ".join(parts), "objection")
+    if turn.kind == "media":
+        media = turns.get(f"media_{turn.media}") or turns["media_other"]
+        ask = f"{media} {turns['media_ask']}"
+        if key is TemplateKey.WELCOME:
+            reply = render_reply(key, conversation, fields, state, profile, lang, now, question=ask)
+            return reply.model_copy(update={"turn": "media"}) if reply else None
+        return own(ask, "media")
+    if facts is None or key not in _ANSWERED_KEYS:
+        return render_reply(key, conversation, fields, state, profile, lang, now, answer, question)
+    if key is TemplateKey.WELCOME:
+        # The welcome's presence and promise, then the answer, then one question.
+        base = render_reply(key, conversation, fields, state, profile, lang, now)
+        follow = question or (base.variables.get("question") if base else "") or ""
+        lead = f"{facts.text} {follow}".strip()
+        reply = render_reply(key, conversation, fields, state, profile, lang, now, question=lead)
+        return reply.model_copy(update={"turn": "answer"}) if reply else None
+    if key is TemplateKey.ACKNOWLEDGEMENT:
+        # Past the promised time: thanks for waiting (no promise), the answer, a question.
+        greeting = render(
+            turns["thanks_wait"],
+            {"lead_name": lead_name, "business_name": clean_value(profile.name)},
+        )
+        follow = question or _question(TemplateKey.WELCOME, state.missing_fields, lang)
+        return own(f"{greeting} {facts.text} {follow}".strip(), "answer")
+    if key is TemplateKey.QUALIFICATION:
+        base = render_reply(key, conversation, fields, state, profile, lang, now, None, question)
+        follow = base.text if base else ""
+        return own(f"{facts.text} {follow}".strip(), "answer")
+    # A qualified lead: the answer, then the concrete next step.
+    step = render(turns["next_step_ask"], {"next_step": _next_step(fields, lang)})
+    return own(f"{facts.text} {step}", "answer")
+
+
+def _value(profile: BusinessProfile, language: Language) -> str | None:
+    value = profile.facts.value
+    if value is None:
+        return None
+    return versions(value, profile.default_language).get(language.value)  # type: ignore[return-value]
 
 
 def _proposed_slot(understanding: Understanding, key: TemplateKey, name: str) -> str | None:

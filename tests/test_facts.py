@@ -34,10 +34,14 @@ def test_topics():
 
 def test_hours_answer_uses_the_profiles_text(profile):
     answer = answer_question("a que hora abren el sábado?", profile, ES)
-    assert profile.facts.hours_text in answer
+    assert profile.facts.hours_text["es"] in answer
+    assert profile.facts.hours_text["pt"] in answer_question("que horas abre?", profile, PT)
 
 
 def test_hours_in_other_languages_come_from_business_hours(profile):
+    profile = profile.model_copy(
+        update={"facts": profile.facts.model_copy(update={"hours_text": "lunes a viernes"})}
+    )
     assert hours_phrase(profile, PT) == (
         "segunda-feira a sexta-feira das 9:00 às 18:00, sábado das 10:00 às 14:00"
     )
@@ -54,15 +58,19 @@ def test_price_of_a_listed_item_in_the_profiles_currency(profile):
     answer = answer_question("cuanto sale el escritorio en roble?", profile, ES)
     assert answer == "Escritorio en roble: $690.000 COP por unidad."
     assert "$1.200.000 COP" in answer_question("y cuanto cuesta la cama?", profile, PT)
-    assert "Sofá 3 puestos: $1.890.000 COP per unidad" in answer_question(
-        "how much is the sofa?", profile, EN
+    # Each language its own name, unit and grouping of thousands.
+    assert answer_question("how much is the sofa?", profile, EN) == (
+        "3-seater sofa: $1,890,000 COP per unit."
+    )
+    assert answer_question("quanto custa o sofá de 3 lugares?", profile, PT) == (
+        "Sofá de 3 lugares: $1.890.000 COP por unidade."
     )
 
 
 def test_whole_price_list_on_request(profile):
     answer = answer_question("me pasas la lista de precios?", profile, ES)
     for item in profile.facts.price_list:
-        assert item.item in answer
+        assert item.item["es"] in answer
     assert answer_question("precios de la mesa de centro?", profile, ES) is None
 
 
@@ -80,16 +88,16 @@ def test_payment_methods(profile):
     yes = answer_question("aceptan nequi?", profile, ES)
     assert yes.startswith("Sí, aceptamos Nequi.")
     assert answer_question("do you accept credit cards?", profile, EN).startswith(
-        "Yes, we accept tarjeta de crédito and tarjeta débito."
+        "Yes, we accept credit card and debit card."
     )
     # A method the profile does not list: the list of those it does, no "yes".
     assert answer_question("aceitam pix?", profile, PT) == (
-        "Aceitamos tarjeta de crédito, tarjeta débito, PSE, Nequi e efectivo."
+        "Aceitamos cartão de crédito, cartão de débito, PSE, Nequi e dinheiro."
     )
     mixed = answer_question("aceptan transferencia o tarjeta?", profile, ES)
     assert mixed == "Aceptamos tarjeta de crédito, tarjeta débito, PSE, Nequi y efectivo."
     assert answer_question("can I pay with Venmo?", profile, EN) == (
-        "We accept tarjeta de crédito, tarjeta débito, PSE, Nequi and efectivo."
+        "We accept credit card, debit card, PSE, Nequi and cash."
     )
     # Installments are not among the facts: no answer, not even the method list.
     assert answer_question("se puede pagar a cuotas?", profile, ES) is None

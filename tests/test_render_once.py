@@ -85,7 +85,7 @@ def test_the_wording_is_the_humane_one(profile):
     welcome = inbox_render(one_hour, TemplateKey.WELCOME, "es", now=FRIDAY_EVENING)
     assert "menos de 1 hora" in welcome.text
     assert text(TemplateKey.PROPOSAL_FOLLOWUP, FRIDAY_EVENING) == (
-        "Hola, Laura, ¿te parece si damos el siguiente paso con un sofá de 3 puestos? "
+        "Hola, Laura, ¿te parece si damos el siguiente paso con sofá 3 puestos? "
         "Podemos agendar una visita esta semana."
     )
 

@@ -242,7 +242,7 @@ def test_lead_name_with_template_syntax_stays_literal(profile, friday_noon):
         assert reply.variables["lead_name"] == f", {name}"
 
 
-def test_need_with_template_syntax_stays_literal(profile, friday_noon):
+def test_need_is_the_business_word_never_the_leads(profile, friday_noon):
     conv = Conversation(
         messages=[
             _msg(friday_noon, 1, "hola", 60 * 30),
@@ -252,7 +252,9 @@ def test_need_with_template_syntax_stays_literal(profile, friday_noon):
     und = _und(need=FieldValue(value="{agent_name} {{x}}\nsofá", confidence=0.9))
     reply = _reply(conv, und, profile, friday_noon)
     assert reply.template is T.SOFT_FOLLOWUP
-    assert "ayudarte con {agent_name} {{x}} sofá." in reply.text
+    # The need is named by the price list, not pasted (nor read as a template).
+    assert "ayudarte con sofá 3 puestos." in reply.text
+    assert "{" not in reply.text and "x" not in reply.text.split("con ")[-1]
 
 
 def test_business_answer_is_built_from_facts(profile, friday_noon):
@@ -263,10 +265,14 @@ def test_business_answer_is_built_from_facts(profile, friday_noon):
     assert reply.text == "Escritorio en roble: $690.000 COP por unidad."
 
 
-def test_business_answer_refused_without_facts_falls_back(profile, friday_noon):
+def test_business_answer_refused_without_facts_says_what_is_known(profile, friday_noon):
     reply = _reply(_exchange(friday_noon, "envían a Medellín?"), _und(), profile, friday_noon)
     assert reply.template is T.QUALIFICATION
-    assert reply.text == question_for("need", Language.ES)
+    # The cities served, then the next question; never a promise about Medellín.
+    assert reply.text == (
+        "Hacemos entregas en Bogotá, Chía, Cajicá y Soacha; para otras ciudades lo "
+        "consultamos con el equipo. " + question_for("need", Language.ES)
+    )
     assert "Medellín" not in reply.text
 
 
@@ -283,14 +289,19 @@ def test_out_of_hours_says_when_we_open(profile, friday_noon):
     conv = Conversation(messages=[_msg(friday_night, 1, "hola, info", 1)])
     reply = _reply(conv, _und(), profile, friday_night)
     assert reply.template is T.OUT_OF_HOURS
-    assert "mañana a las 10:00" in reply.text and profile.facts.hours_text in reply.text
+    assert "mañana a las 10:00" in reply.text and profile.facts.hours_text["es"] in reply.text
 
 
 def test_handoff_needed_makes_the_way_to_a_person_clear(profile, friday_noon):
     handoff = Handoff(needed=True, reason=HandoffReason.HUMAN_REQUEST)
     conv = _exchange(friday_noon, "quiero hablar con un asesor")
     reply = _reply(conv, _und(Intent.HUMAN_REQUEST), profile, friday_noon, handoff)
-    assert reply.template is T.HANDOFF_NOTICE and "Camila" in reply.text
+    # Nobody owns the conversation yet: neutral words, not the profile's agent_name.
+    assert reply.template is T.HANDOFF_NOTICE and "Camila" not in reply.text
+    assert reply.text == "Te paso con un asesor, de nuestro equipo, que sigue contigo por aquí."
+    owned = conv.model_copy(update={"owner_name": "Andrés"})
+    reply = _reply(owned, _und(Intent.HUMAN_REQUEST), profile, friday_noon, handoff)
+    assert reply.text.startswith("Te paso con Andrés, de nuestro equipo")
     # A hot lead keeps the useful answer; the inbox flags the handoff.
     hot = Handoff(needed=True, reason=HandoffReason.HOT_LEAD)
     conv = _exchange(friday_noon, "lo quiero, aceptan nequi?")
@@ -364,7 +375,8 @@ def test_proposal_followup_names_the_next_step(profile, friday_noon):
     )
     reply = _reply(conv, und, profile, friday_noon)
     assert reply.template is T.PROPOSAL_FOLLOWUP
-    assert "next step with comedor" in reply.text and "schedule a visit" in reply.text
+    # The need in the reply's language (from the price list), the step in words.
+    assert "next step with 4-seat dining set" in reply.text and "schedule a visit" in reply.text
 
 
 # --- the engine's proposal ----------------------------------------------------------
@@ -430,7 +442,9 @@ def test_engine_language_words_the_fact_answer(profile, friday_noon):
     und = _und(language="es", reply=_proposal(T.BUSINESS_ANSWER, language="en"))
     reply = _reply(_exchange(friday_noon, "a que hora abren?"), und, profile, friday_noon)
     assert reply.template is T.BUSINESS_ANSWER and reply.language is Language.EN
-    assert reply.text == "Our opening hours are Monday to Friday 9:00–18:00, Saturday 10:00–14:00."
+    assert (
+        reply.text == "Our opening hours are Monday to Friday 9:00–18:00 and Saturdays 10:00–14:00."
+    )
 
 
 def test_engine_free_text_replaces_a_qualification_turn_inside_the_window(profile, friday_noon):
