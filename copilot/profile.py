@@ -110,6 +110,25 @@ def versions(value: LocalText | LocalList | None, default: Language) -> dict[str
     return {default.value: value} if value else {}
 
 
+def in_default(value: LocalText | LocalList | None, default: Language) -> str | list[str] | None:
+    """A fact in the profile's default language (or its first version)."""
+    found = versions(value, default)
+    if not found:
+        return None
+    return found.get(default.value) or next(iter(found.values()))  # type: ignore[return-value]
+
+
+def all_versions(value: LocalText | LocalList | None) -> list[str]:
+    """Every version of a fact, flattened: what any reply may say of it."""
+    if value is None:
+        return []
+    found = value.values() if isinstance(value, dict) else [value]
+    texts: list[str] = []
+    for version in found:
+        texts += version if isinstance(version, list) else [version]
+    return texts
+
+
 class PriceItem(_Strict):
     """One line of the price list; ``aliases`` are other names a lead may use
     for it, in any language ("sofá de 3 lugares", "3 seater sofa")."""

@@ -49,7 +49,9 @@ from copilot.facts import (
     response_time_phrase,
     wording,
 )
+from copilot.handoff import decide_handoff
 from copilot.models import (
+    Analysis,
     Conversation,
     ConversationState,
     Handoff,
@@ -59,6 +61,7 @@ from copilot.models import (
 from copilot.profile import BusinessProfile, versions
 from copilot.questions import next_question, question_for, welcome_question
 from copilot.render import clean_name, clean_value, render, variables_in
+from copilot.state import conversation_state
 from copilot.state import missing_fields as fields_missing
 from copilot.taxonomy import HandoffReason, Intent, Language, NextStep, Stage, TemplateKey
 from copilot.turns import ORDINARY, Turn, turn_of
@@ -396,7 +399,9 @@ def suggest_reply(
     takeover_noticed = state.assigned_human_took_over and _person_is_answering(conversation)
     choice = _choose(state, understanding, profile, text, takeover_noticed=takeover_noticed)
     if not choice.due:
-        return None
+        choice = _still_waiting(state, understanding, profile, text)
+        if choice is None:
+            return None
     key, answer = choice.key, choice.answer
     if key not in _FIXED and handoff.needed and handoff.reason in NOTICE_REASONS:
         key = TemplateKey.HANDOFF_NOTICE
@@ -444,6 +449,49 @@ def suggest_reply(
         answer,
     )
     return _with_free_text(reply, understanding, state)
+
+
+def _still_waiting(
+    state: ConversationState,
+    understanding: Understanding,
+    profile: BusinessProfile,
+    text: str,
+) -> _Choice | None:
+    """We wrote last, but only automatically: no person has answered the lead yet
+    (the automatic acknowledgement or out-of-hours reply is not an answer). Inside
+    the window the lead still waits for one: the first-contact reply, past the SLA
+    without its promise. ``None`` otherwise (nothing is due)."""
+    if state.minutes_waiting_for_first_reply is None or not state.window_open:
+        return None
+    language = answer_language(understanding.language, profile)
+    facts = fact_answer(text, profile, language, _intent(understanding), understanding.fields)
+    past_sla = state.minutes_waiting_for_first_reply > profile.first_response_sla_minutes
+    key = TemplateKey.ACKNOWLEDGEMENT if past_sla else TemplateKey.WELCOME
+    return _Choice(key, facts=facts)
+
+
+def refresh_reply(
+    conversation: Conversation,
+    analysis: Analysis,
+    profile: BusinessProfile,
+    now: datetime,
+) -> SuggestedReply | None:
+    """The suggested reply recomputed as of ``now`` from a stored analysis, without
+    running the engine again: what changes with time (the SLA passing, business
+    hours, the window closing) and with the conversation (a new message, a new
+    owner in ``conversation.owner_name``) is read afresh. An engine's free text is
+    not kept: the library's own wording is used."""
+    understanding = Understanding(
+        language=analysis.language,
+        intent=analysis.intent,
+        origin=analysis.origin,
+        fields=analysis.fields,
+        signals=analysis.signals,
+        engine=analysis.engine,
+    )
+    state = conversation_state(conversation, analysis.fields, profile, now)
+    handoff = decide_handoff(conversation, understanding, state)
+    return suggest_reply(conversation, understanding, handoff, state, profile, now)
 
 
 #: Templates whose text the facts' answer may lead (inside the window).

@@ -16,6 +16,7 @@ from copilot.llm.context import build_context, business_brief
 from copilot.llm.schema import AnalyzeV2, schema_for
 from copilot.llm.tokens import count_message_tokens, count_tokens
 from copilot.models import Conversation, Message
+from copilot.profile import in_default
 from copilot.prompts import load_prompt
 from copilot.taxonomy import (
     HandoffReason,
@@ -110,11 +111,12 @@ def test_messages_plus_schema_fit_1500_tokens_on_ten_turns(profile, friday_noon)
 def test_the_brief_keeps_every_fact_and_key_but_no_template_text(profile) -> None:
     brief = business_brief(profile, Language.ES)
     facts = profile.facts
-    for value in (facts.address, facts.hours_text, facts.website, facts.maps_url):
+    es = profile.default_language
+    for value in (facts.address, in_default(facts.hours_text, es), facts.website, facts.maps_url):
         assert value in brief
     for price in facts.price_list:
-        assert price.item in brief
-    for method in facts.payment_methods:
+        assert in_default(price.item, es) in brief
+    for method in in_default(facts.payment_methods, es):
         assert method in brief
     for key in profile.templates:
         assert brief.count(key.value) == 1

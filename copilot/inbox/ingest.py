@@ -549,6 +549,12 @@ class IngestMixin(InboxStore):
         self._context.move_to_end(cid)
         if len(self._context) > _CONTEXT_CACHE:
             self._context.popitem(last=False)
+        # The owner's name: the handoff notice names the person who owns the conversation.
+        owner = self.conn.execute(
+            "SELECT a.name FROM conversations c JOIN agents a ON a.id = c.assignee_id"
+            " WHERE c.id = ?",
+            (cid,),
+        ).fetchone()
         return Conversation(
             id=str(cid),
             contact=Contact(wa_id=head["wa_id"], user_id=head["user_id"], name=head["name"]),
@@ -557,6 +563,7 @@ class IngestMixin(InboxStore):
             lost_reason=head["lost_reason"],
             opted_out=bool(head["opted_out"]),
             human_took_over=bool(head["human_took_over"]),
+            owner_name=owner[0] if owner else None,
         )
 
     def _analyse(

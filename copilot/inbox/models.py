@@ -293,3 +293,4 @@ class TickReport(_Out):
     reassigned: int = 0
     assigned_from_queue: int = 0
     analyses_retried: int = 0
+    suggestions_refreshed: int = 0

@@ -4,7 +4,8 @@
 action claims its work with a conditional update inside a write transaction, so
 nothing fires twice. Order: retry pending analyses, out-of-hours replies,
 acknowledgements past the first-response SLA, due tasks (follow-up suggestions),
-SLA reassignment, then serve the queue.
+refresh the suggestions whose reply changed with time, SLA reassignment, then
+serve the queue.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from datetime import datetime
 
 from copilot.inbox.clock import ManualClock
 from copilot.inbox.db import checkpoint
+from copilot.inbox.freshness import FreshnessMixin
 from copilot.inbox.models import TickReport, from_epoch
-from copilot.inbox.replies import RepliesMixin, render_template
+from copilot.inbox.replies import render_template
 from copilot.taxonomy import TemplateKey
 
 
-class TickMixin(RepliesMixin):
+class TickMixin(FreshnessMixin):
     """``tick``."""
 
     def tick(self, now: datetime | None = None) -> TickReport:
@@ -67,6 +69,8 @@ class TickMixin(RepliesMixin):
             ):
                 report.acknowledgements += 1
         self._fire_tasks(report)
+        # After the automatic sends: a suggestion is recomputed against them too.
+        report.suggestions_refreshed = self.refresh_suggestions()
         report.reassigned = self.reassign_overdue()  # type: ignore[attr-defined]
         report.assigned_from_queue = self.serve_queue()  # type: ignore[attr-defined]
         checkpoint(self.db)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlparse
 
 from copilot.engines.rules.normalize import normalize
 from copilot.llm.safety import Redactor, clean, delimiter, escape_markers, guess_language
 from copilot.llm.schema import compact_schema
 from copilot.models import Conversation, Message, OriginResult
-from copilot.profile import BusinessProfile
+from copilot.profile import BusinessProfile, in_default
 from copilot.prompts import Prompt
 from copilot.taxonomy import Language, MessageType, Origin, OriginSource
 from copilot.window import open_since
@@ -110,6 +111,11 @@ def _money(value: float) -> str:
     return f"{int(value)}" if float(value).is_integer() else f"{value}"
 
 
+def _default(profile: BusinessProfile, value: Any) -> Any:
+    # The facts as the prompt has always shown them: in the profile's default language.
+    return in_default(value, profile.default_language)
+
+
 def business_block(profile: BusinessProfile, language: Language) -> str:
     """The business's facts and templates, the only things the reply may state."""
     facts = profile.facts
@@ -121,15 +127,16 @@ def business_block(profile: BusinessProfile, language: Language) -> str:
     ]
     rows = {
         "address": facts.address,
-        "hours": facts.hours_text,
+        "hours": _default(profile, facts.hours_text),
         "prices": "; ".join(
-            f"{p.item} {_money(p.price)} {profile.currency}" + (f"/{p.unit}" if p.unit else "")
+            f"{_default(profile, p.item)} {_money(p.price)} {profile.currency}"
+            + (f"/{_default(profile, p.unit)}" if p.unit else "")
             for p in facts.price_list
         ),
-        "payment": ", ".join(facts.payment_methods),
+        "payment": ", ".join(_default(profile, facts.payment_methods) or []),
         "delivery areas": ", ".join(facts.delivery_areas),
-        "delivery time": facts.delivery_time,
-        "catalog": ", ".join(facts.catalog),
+        "delivery time": _default(profile, facts.delivery_time),
+        "catalog": ", ".join(_default(profile, facts.catalog) or []),
         "website": facts.website,
         "map": facts.maps_url,
     }
@@ -152,7 +159,7 @@ def business_block(profile: BusinessProfile, language: Language) -> str:
 
 def _shared_unit(profile: BusinessProfile) -> str | None:
     """The unit every price shares, if they all share one."""
-    units = {p.unit for p in profile.facts.price_list}
+    units = {_default(profile, p.unit) for p in profile.facts.price_list}
     return units.pop() if len(units) == 1 else None
 
 
@@ -175,15 +182,16 @@ def business_brief(profile: BusinessProfile, language: Language) -> str:
     ]
     rows = {
         "address": facts.address,
-        "hours": facts.hours_text,
+        "hours": _default(profile, facts.hours_text),
         _prices_label(profile): "; ".join(
-            f"{p.item} {_money(p.price)}" + (f"/{p.unit}" if p.unit and not shared else "")
+            f"{_default(profile, p.item)} {_money(p.price)}"
+            + (f"/{_default(profile, p.unit)}" if p.unit and not shared else "")
             for p in facts.price_list
         ),
-        "payment": ", ".join(facts.payment_methods),
+        "payment": ", ".join(_default(profile, facts.payment_methods) or []),
         "delivery areas": ", ".join(facts.delivery_areas),
-        "delivery time": facts.delivery_time,
-        "catalog": ", ".join(facts.catalog),
+        "delivery time": _default(profile, facts.delivery_time),
+        "catalog": ", ".join(_default(profile, facts.catalog) or []),
         "website": facts.website,
         "map": facts.maps_url,
     }

@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from copilot.engines.rules.normalize import normalize
-from copilot.profile import BusinessProfile
+from copilot.profile import BusinessProfile, all_versions
 from copilot.taxonomy import Language
 
 _KEEP = {"\n", "\t"}
@@ -196,12 +196,15 @@ _PROMISES = re.compile(
 
 def _facts_corpus(profile: BusinessProfile) -> str:
     facts = profile.facts
-    parts: list[str] = [profile.name, facts.address or "", facts.hours_text or ""]
-    parts += [facts.maps_url or "", facts.website or "", facts.delivery_time or ""]
-    parts += facts.payment_methods + facts.delivery_areas + facts.catalog
+    # Every language's version of a fact: a reply in any of them is grounded.
+    parts: list[str] = [profile.name, facts.address or "", *all_versions(facts.hours_text)]
+    parts += [facts.maps_url or "", facts.website or "", *all_versions(facts.delivery_time)]
+    parts += all_versions(facts.payment_methods) + facts.delivery_areas
+    parts += all_versions(facts.catalog) + all_versions(facts.value)
     parts += [f"{k} {v}" for k, v in facts.extra.items()]
     for item in facts.price_list:
-        parts += [item.item, item.unit or "", item.note or "", _plain_number(item.price)]
+        parts += [*all_versions(item.item), *all_versions(item.unit), *all_versions(item.note)]
+        parts += [*item.aliases, _plain_number(item.price)]
     return normalize(" \n ".join(parts))
 
 
