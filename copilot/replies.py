@@ -125,9 +125,6 @@ def _choose(
     if state.assigned_human_took_over and not takeover_noticed:
         return _Choice(TemplateKey.HANDOFF_NOTICE)
     lead_last = state.last_message_from == "lead"
-    # 3. the lead is waiting and we are closed.
-    if lead_last and not state.within_business_hours:
-        return _Choice(TemplateKey.OUT_OF_HOURS)
     hours_in = state.hours_since_last_inbound
     # What the facts say to the lead's latest line (answered in every turn below).
     facts = None
@@ -135,6 +132,9 @@ def _choose(
         language = answer_language(understanding.language if understanding else None, profile)
         fields = understanding.fields if understanding else None
         facts = fact_answer(text, profile, language, intent, fields)
+    # 3. the lead is waiting and we are closed.
+    if lead_last and not state.within_business_hours:
+        return _Choice(TemplateKey.OUT_OF_HOURS, facts=facts)
     # 4. first contact: nobody has written to the lead yet.
     if state.outbound_count == 0 and state.inbound_count > 0:
         waited = state.minutes_waiting_for_first_reply
@@ -431,7 +431,9 @@ def suggest_reply(
                 understanding.fields,
             )
             answer = final if final is not None else answer
-    turn = turn_of(last, _intent(understanding)) if state.window_open else ORDINARY
+    turn = ORDINARY
+    if state.window_open:
+        turn = turn_of(last, _intent(understanding), handoff.reason if handoff.needed else None)
     if facts is not None and state.window_open and key is not TemplateKey.BUSINESS_ANSWER:
         # The facts decide the language of the whole reply (default language when a
         # fact lacks the lead's): the template around them follows.

@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 from copilot.engines.rules.normalize import normalize, words
 from copilot.facts import _data
 from copilot.models import FieldValue, Message, QualificationFields
-from copilot.taxonomy import Intent, LostReason, MessageType
+from copilot.taxonomy import HandoffReason, Intent, LostReason, MessageType
 
 #: Message kinds whose content the copilot cannot read.
 MEDIA = frozenset(
@@ -86,8 +86,11 @@ def competitor_in(text: str) -> str | None:
     return None
 
 
-def turn_of(message: Message | None, intent: Intent | None) -> Turn:
-    """The kind of turn ``message`` (the lead's latest) is; see the module doc."""
+def turn_of(
+    message: Message | None, intent: Intent | None, handoff: HandoffReason | None = None
+) -> Turn:
+    """The kind of turn ``message`` (the lead's latest) is; see the module doc.
+    A handoff for a complaint makes it a complaint whatever the intent."""
     if message is None:
         return ORDINARY
     text = message.analysed_text
@@ -95,6 +98,8 @@ def turn_of(message: Message | None, intent: Intent | None) -> Turn:
         return Turn("media", media=message.type.value)
     if not text:
         return ORDINARY
+    if handoff is HandoffReason.COMPLAINT and intent is not Intent.OPT_OUT:
+        intent = Intent.COMPLAINT
     return _turn_of_text(text, intent, message.type.value)
 
 

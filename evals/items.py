@@ -14,7 +14,17 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from copilot.models import ConversationState, Referral
-from copilot.taxonomy import HandoffReason, Intent, NextStep, Origin, TemplateKey, TimelineBucket
+from copilot.taxonomy import (
+    HandoffReason,
+    Intent,
+    LostReason,
+    MessageType,
+    NextStep,
+    Origin,
+    Stage,
+    TemplateKey,
+    TimelineBucket,
+)
 
 Lang = Literal["es", "pt", "en"]
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -153,6 +163,54 @@ class TemplateItem(Item):
     gold: TemplateGold
 
 
+class ReplyTurn(_Strict):
+    """One message of a ``replies`` case: a turn, plus its WhatsApp type (``audio``,
+    ``image``... for media without text) and, for business turns, its author."""
+
+    id: str | None = None
+    sender: Literal["lead", "business"] = Field(alias="from")
+    text: str = ""
+    ts: datetime | None = None
+    type: MessageType = MessageType.TEXT
+    author: Literal["agent", "bot", "phone_echo"] | None = None
+
+
+class Moment(_Strict):
+    """When the suggestion is read: minutes after the last message."""
+
+    minutes_after: float = Field(1, ge=0)
+
+
+class ReplyGold(_Strict):
+    """What the suggested reply must do; only the keys given are checked, plus
+    the checks every reply gets (no unfilled placeholder, the length limit, one
+    language, no stale promise, none of the lead's first-person phrases)."""
+
+    template: TemplateKey | None = None
+    also: list[TemplateKey] = Field(default_factory=list)
+    must: list[NonEmpty] = Field(default_factory=list)
+    must_not: list[NonEmpty] = Field(default_factory=list)
+    answerable: bool = False
+    turn: Literal["loss", "objection", "complaint", "media"] | None = None
+    propose_stage: Stage | None = None
+    lost_reason: LostReason | None = None
+    language: Lang | None = Field(None, description="The reply's language, if not the lead's")
+    max_chars: int = Field(420, gt=0)
+
+
+class ReplyItem(Item):
+    """``replies``: the suggested reply to ``messages`` at ``moment``, for the demo
+    profile or ``profile`` (a TOML file, relative to the shipped datasets folder)."""
+
+    messages: list[ReplyTurn] = Field(..., min_length=1)
+    moment: Moment = Field(default_factory=Moment)
+    profile: str | None = None
+    owner: str | None = None
+    contact_name: str | None = None
+    stage: Stage = Stage.NEW
+    gold: ReplyGold
+
+
 #: Dataset kind -> line model.
 ITEM_MODELS: dict[str, type[Item]] = {
     "intents": IntentItem,
@@ -160,15 +218,19 @@ ITEM_MODELS: dict[str, type[Item]] = {
     "fields": FieldsItem,
     "handoff": HandoffItem,
     "templates": TemplateItem,
+    "replies": ReplyItem,
 }
 
 _FIELD_KEYS = frozenset(FieldsGold.model_fields)
+_REPLY_KEYS = frozenset({"must", "must_not", "turn", "max_chars", "answerable"})
 
 
 def detect_kind(line: dict[str, Any]) -> str | None:
     """The dataset kind a parsed line belongs to, by its keys; ``None`` if unclear."""
     gold = line.get("gold")
     if isinstance(gold, dict):
+        if gold.keys() & _REPLY_KEYS:
+            return "replies"
         if "intent" in gold:
             return "intents"
         if "origin" in gold:

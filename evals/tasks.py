@@ -9,15 +9,28 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from copilot.engines.base import Engine
 from copilot.evals import metrics as m
-from copilot.evals.conversations import analysis_time, build_conversation
-from copilot.evals.items import FieldsItem, HandoffItem, IntentItem, OriginItem, TemplateItem
+from copilot.evals.conversations import analysis_time, build_conversation, turns_to_messages
+from copilot.evals.datasets_io import shipped_datasets_dir
+from copilot.evals.items import (
+    FieldsItem,
+    HandoffItem,
+    IntentItem,
+    OriginItem,
+    ReplyItem,
+    TemplateItem,
+)
+from copilot.evals.reply_checks import check_case, reply_metrics
 from copilot.facade import Copilot
-from copilot.models import Analysis, Conversation
-from copilot.profile import BusinessProfile
+from copilot.facts import response_time_phrase
+from copilot.models import Analysis, Contact, Conversation
+from copilot.profile import BusinessProfile, load_profile
+from copilot.taxonomy import Author, Language, MessageType
 
 _CASE_TEXT_CHARS = 160
 
@@ -280,9 +293,101 @@ class HandoffTask(Task):
         )
 
 
+@lru_cache(maxsize=16)
+def _case_profile(name: str) -> BusinessProfile:
+    # A case's own profile, relative to the shipped datasets folder.
+    return load_profile(shipped_datasets_dir() / name)
+
+
+class RepliesTask(Task):
+    """``replies``: the suggested reply's text, checked (``copilot.evals.reply_checks``)."""
+
+    kind = "replies"
+    keys = ("template", "text", "language", "turn")
+    headline = ("pass_rate", "answered", "first_answered", "purity", "fitting", "no_stale")
+
+    def _profile(self, item: ReplyItem, ctx: RunContext) -> BusinessProfile:
+        return _case_profile(item.profile) if item.profile else ctx.profile
+
+    def predict(self, item: ReplyItem, ctx: RunContext) -> dict[str, Any]:
+        profile = self._profile(item, ctx)
+        messages = turns_to_messages([t.model_dump(by_alias=True) for t in item.messages])
+        for message, turn in zip(messages, item.messages, strict=True):
+            message.type = MessageType(turn.type)
+            message.text = turn.text or None
+            if turn.author is not None:
+                message.author = Author(turn.author)
+        conversation = Conversation(
+            id=item.id,
+            contact=Contact(name=item.contact_name),
+            messages=messages,
+            stage=item.stage,
+            owner_name=item.owner,
+        )
+        now = messages[-1].timestamp + timedelta(minutes=item.moment.minutes_after)
+        analysis = Copilot(profile=profile, engine=ctx.engine).analyze(conversation, now=now)
+        reply = analysis.reply
+        if reply is None:
+            return dict.fromkeys(self.keys) | {"stale_promise": False}
+        sla = profile.first_response_sla_minutes
+        waited = analysis.state.minutes_waiting_for_first_reply if analysis.state else None
+        promised = any(
+            response_time_phrase(sla, lang) in reply.text
+            for lang in (Language.ES, Language.PT, Language.EN)
+        )
+        return {
+            "template": reply.template.value,
+            "text": reply.text,
+            "language": reply.language.value,
+            "turn": reply.turn,
+            "propose_stage": reply.propose_stage.value if reply.propose_stage else None,
+            "lost_reason": reply.propose_lost_reason.value if reply.propose_lost_reason else None,
+            "stale_promise": promised and waited is not None and waited > sla,
+        }
+
+    def _checks(self, item: ReplyItem, prediction: dict[str, Any]) -> dict[str, Any]:
+        profile = _case_profile(item.profile) if item.profile else _demo_profile()
+        return check_case(item, prediction, profile)
+
+    def case(self, item: ReplyItem, prediction: dict[str, Any]) -> Case:
+        checks = self._checks(item, prediction)
+        return Case(
+            id=item.id,
+            lang=item.lang,
+            text=_short(
+                " / ".join(t.text or f"[{t.type}]" for t in item.messages if t.sender == "lead")
+            ),
+            gold=_short(
+                json.dumps(
+                    item.gold.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False
+                )
+            ),
+            pred=_short(prediction.get("text") or m.NONE_LABEL),
+            correct=not checks["problems"],
+            detail="; ".join(checks["problems"]) or None,
+        )
+
+    def score(self, items: list[ReplyItem], predictions: list[dict[str, Any]]) -> dict[str, Any]:
+        checks = [self._checks(i, p) for i, p in zip(items, predictions, strict=True)]
+        first = [len(i.messages) == 1 and i.messages[0].sender == "lead" for i in items]
+        return reply_metrics(checks, first)
+
+
+@lru_cache(maxsize=1)
+def _demo_profile() -> BusinessProfile:
+    return load_profile()
+
+
 TASKS: dict[str, Task] = {
     task.kind: task
-    for task in (IntentsTask(), OriginsTask(), FieldsTask(), HandoffTask(), TemplatesTask())
+    for task in (
+        IntentsTask(),
+        OriginsTask(),
+        FieldsTask(),
+        HandoffTask(),
+        TemplatesTask(),
+        RepliesTask(),
+    )
 }
 
 

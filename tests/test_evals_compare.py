@@ -101,7 +101,7 @@ def test_bad_gates_files(tmp_path: Path, content: str, message: str) -> None:
 
 def test_shipped_gates_file_is_valid() -> None:
     rules = load_gates()
-    assert set(rules) == {"intents", "origins", "fields", "handoff", "templates"}
+    assert set(rules) == {"intents", "origins", "fields", "handoff", "templates", "replies"}
 
 
 def test_html_report_is_self_contained_and_escaped(profile: BusinessProfile) -> None:

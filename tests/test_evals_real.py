@@ -39,6 +39,7 @@ def test_every_shipped_kind_runs_without_failures(tmp_path: Path) -> None:
         "fields": lambda r: set(r["fields"]) >= {"need", "timeline_bucket", "budget", "city"},
         "handoff": lambda r: r["handoff"]["reason"] in {None, *HandoffReason},
         "templates": lambda r: r["template"] in set(TemplateKey),
+        "replies": lambda r: r["template"] in set(TemplateKey) and r["text"].strip() != "",
     }
     for path in resolve_dataset_paths("dev"):
         dataset = load_dataset(path)
