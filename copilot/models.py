@@ -314,7 +314,7 @@ class SuggestedReply(Model):
     variables: dict[str, str] = Field(default_factory=dict)
     turn: str | None = Field(
         None,
-        description="The wording used: answer, loss, objection, complaint or media "
+        description="The wording used: answer, loss, objection, complaint, media or courtesy "
         "(None: the template as written)",
     )
     propose_stage: Stage | None = Field(

@@ -64,7 +64,7 @@ from copilot.render import clean_name, clean_value, render, variables_in
 from copilot.state import conversation_state
 from copilot.state import missing_fields as fields_missing
 from copilot.taxonomy import HandoffReason, Intent, Language, NextStep, Stage, TemplateKey
-from copilot.turns import ORDINARY, Turn, turn_of
+from copilot.turns import ORDINARY, Turn, about_an_order, is_courtesy, turn_of
 from copilot.window import open_after
 
 #: Handoff reasons whose reply is the handoff notice (a person must answer these).
@@ -434,6 +434,14 @@ def suggest_reply(
     turn = ORDINARY
     if state.window_open:
         turn = turn_of(last, _intent(understanding), handoff.reason if handoff.needed else None)
+        if (
+            turn.kind is None
+            and key in (TemplateKey.QUALIFICATION, TemplateKey.PROPOSAL_FOLLOWUP)
+            and is_courtesy(last)
+            and (conversation.stage is Stage.WON or about_an_order(conversation))
+        ):
+            # A customer thanking us for an answer about their order: no sales nudge.
+            turn = Turn("courtesy")
     if facts is not None and state.window_open and key is not TemplateKey.BUSINESS_ANSWER:
         # The facts decide the language of the whole reply (default language when a
         # fact lacks the lead's): the template around them follows.
@@ -553,6 +561,8 @@ def _compose(
         if base is not None and facts is not None and key is TemplateKey.OUT_OF_HOURS:
             base = base.model_copy(update={"text": f"{base.text} {facts.text}", "turn": "answer"})
         return base
+    if turn.kind == "courtesy":
+        return own(render(turns["courtesy"], {"lead_name": lead_name}), "courtesy")
     if turn.kind == "loss":
         text = render(turns["loss_close"], {"lead_name": lead_name})
         return own(text, "loss", propose_stage=Stage.LOST, propose_lost_reason=turn.lost_reason)
@@ -621,10 +631,13 @@ def _with_free_text(
     rendered template of a conversational turn. The LLM engine has already checked
     it against the profile's facts (no price, date, link or promise the facts do
     not hold, the lead's language, a length limit); the template choice, category
-    and language stay the library's."""
+    and language stay the library's. A reply the library worded for the turn (the
+    facts' answer, a close, an apology, media received) is kept: free text would
+    drop the answer the facts give."""
     proposal = understanding.reply
     if (
         reply is None
+        or reply.turn is not None
         or proposal is None
         or not proposal.text.strip()
         or not state.window_open

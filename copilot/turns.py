@@ -20,7 +20,7 @@ from functools import cache, lru_cache
 
 from copilot.engines.rules.normalize import normalize, words
 from copilot.facts import _data
-from copilot.models import FieldValue, Message, QualificationFields
+from copilot.models import Conversation, FieldValue, Message, QualificationFields
 from copilot.taxonomy import HandoffReason, Intent, LostReason, MessageType
 
 #: Message kinds whose content the copilot cannot read.
@@ -124,6 +124,27 @@ def _turn_of_text(text: str, intent: Intent | None, kind: str) -> Turn:
     if "objection" in found:
         return Turn("objection", competitor=competitor_in(text))
     return ORDINARY
+
+
+def is_courtesy(message: Message | None) -> bool:
+    """The lead's line is only thanks or an ok ("ok gracias 👍")."""
+    if message is None or not message.analysed_text:
+        return False
+    tokens = words(normalize(message.analysed_text))
+    allowed = _thanks_words()
+    return bool(tokens) and all(t in allowed for t in tokens)
+
+
+@cache
+def _thanks_words() -> frozenset[str]:
+    return frozenset(_data()["turns"]["thanks"])
+
+
+def about_an_order(conversation: Conversation) -> bool:
+    """An earlier line of the lead is about an order they placed ("mi pedido"):
+    the lead is a customer, not a prospect to nudge."""
+    cues = _alternation(_data()["cues"]["not_facts"])
+    return any(cues.search(_padded(m.text or "")) for m in conversation.messages if m.is_inbound)
 
 
 def with_competitor(

@@ -178,6 +178,15 @@ HUMAN = {"dev": {"es": "quiero hablar con un asesor", "pt": "quero falar com um 
          "test": {"es": "me pasas con una persona por favor", "pt": "quero falar com alguém da equipe",
                   "en": "I'd like to speak to a human please"}}  # fmt: skip
 OWNER = {"dev": "Andrés", "test": "Beatriz"}
+# A customer's order question answered by an agent, then their thanks.
+ORDER_THANKS = {
+    "dev": {"es": ("hola, dónde va mi pedido 4452?", "Tu pedido sale hoy.", "ok gracias!!"),
+            "pt": ("oi, cadê meu pedido 881?", "Seu pedido sai hoje.", "valeu, obrigado"),
+            "en": ("hi, where is my order 301?", "Your order ships today.", "great, thanks")},
+    "test": {"es": ("buenas, ya despacharon mi pedido?", "Sí, llega mañana.", "perfecto, muchas gracias 👍"),
+             "pt": ("olá, meu pedido já saiu?", "Sim, chega amanhã.", "beleza, obrigada"),
+             "en": ("hello, has my order shipped?", "Yes, it arrives tomorrow.", "perfect, thank you so much")},
+}  # fmt: skip
 GREETING_REPLY = {"es": "¡Hola! ¿En qué te ayudamos?", "pt": "Olá! Como podemos ajudar?",
                   "en": "Hi! How can we help?"}  # fmt: skip
 FIRST_PERSON = {"es": ["para mi apartamento", "mi casa"], "pt": ["meu apartamento", "minha casa"],
@@ -360,6 +369,16 @@ def build(split: str) -> list[dict]:
                 _exchange(lang, "", **media),
                 {"turn": "media", "must": [MEDIA_WORD[kind][lang], "?"]},
             )
+        ask, answer, thanks = ORDER_THANKS[split][lang]
+        add(
+            lang,
+            [
+                {"from": "lead", "text": ask, "ts": OPEN_AT},
+                {"from": "business", "text": answer, "author": "agent"},
+                {"from": "lead", "text": thanks},
+            ],
+            {"turn": "courtesy", "must_not": ["?"], "max_chars": 120},
+        )
         human = HUMAN[split][lang]
         add(lang, _exchange(lang, human), {"template": "handoff_notice", "must_not": ["Camila"]})
         add(

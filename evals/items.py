@@ -191,7 +191,7 @@ class ReplyGold(_Strict):
     must: list[NonEmpty] = Field(default_factory=list)
     must_not: list[NonEmpty] = Field(default_factory=list)
     answerable: bool = False
-    turn: Literal["loss", "objection", "complaint", "media"] | None = None
+    turn: Literal["loss", "objection", "complaint", "media", "courtesy"] | None = None
     propose_stage: Stage | None = None
     lost_reason: LostReason | None = None
     language: Lang | None = Field(None, description="The reply's language, if not the lead's")

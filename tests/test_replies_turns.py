@@ -227,3 +227,28 @@ def test_contact_name_is_used_not_the_leads_phrases(copilot, friday_noon):
     )
     reply = copilot.analyze(conv, now=friday_noon).reply
     assert reply.text.startswith("¡Hola, Laura!") and "$1.200.000 COP" in reply.text
+
+
+def test_a_customer_thanking_for_an_order_answer_gets_no_sales_nudge(copilot, friday_noon):
+    def reply_to(text, first="hola, dónde va mi pedido 4452?"):
+        conv = Conversation(
+            messages=[
+                Message(id="m1", text=first, timestamp=friday_noon - timedelta(minutes=10)),
+                Message(
+                    id="m2",
+                    text="Hola, tu pedido sale hoy y llega mañana.",
+                    timestamp=friday_noon - timedelta(minutes=5),
+                    direction=Direction.OUTBOUND,
+                    author=Author.AGENT,
+                ),
+                Message(id="m3", text=text, timestamp=friday_noon),
+            ]
+        )
+        return copilot.analyze(conv, now=friday_noon).reply
+
+    thanks = reply_to("ok gracias!! 👍")
+    assert thanks.turn == "courtesy" and "?" not in thanks.text
+    assert thanks.text == "¡Con gusto! Si necesitas algo más, aquí estamos."
+    # A prospect's "ok gracias" still gets the next question; a new question its answer.
+    assert reply_to("ok gracias", first="hola, busco un sofá").turn is None
+    assert "$1.890.000 COP" in reply_to("gracias, y cuanto cuesta el sofa?").text
