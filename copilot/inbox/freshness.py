@@ -46,6 +46,9 @@ class FreshnessMixin(RepliesMixin):
         for row in rows:
             cid = row["conversation_id"]
             conversation = self._conversation_for(cid, row["last_seq"], row["last_message_at"])
+            last = conversation.last_inbound
+            if last is None or last.id != row["message_id"]:
+                continue  # a newer message awaits its analysis, which replaces this one
             analysis = Analysis.model_validate_json(row["result"])
             reply = refresh_reply(conversation, analysis, self.profile, now)
             if reply is not None and (reply.template.value, reply.text) == (
