@@ -29,6 +29,21 @@ In :func:`suggest_reply`, after rules 1-3, a handoff for ``human_request``,
 ``handoff_notice`` so the way to a person is explicit (out of hours the
 ``out_of_hours`` reply, which says when we reopen, wins). Once a person has
 written after taking over, rule 2 is skipped: the notice has been given.
+
+Wording inside the 24-hour window (:func:`suggest_reply`; the template key stays
+the rule's): what the business facts say to the lead's latest line leads the
+reply in every turn, inside the welcome on a first message (with its promise,
+only offered within the SLA), after "thanks for your patience" past the SLA,
+after the out-of-hours notice, before the next question; a topic the facts do
+not settle gets what they do say (the cities served). Losses, objections,
+complaints, media and a customer's thanks get words of their own
+(:mod:`copilot.turns`). The reply is in one language: the facts' (the lead's,
+or the default language when a fact lacks it), else the template's.
+
+When we wrote last but only automatically (no person has answered yet), the lead
+still waits: :func:`suggest_reply` gives the first-contact reply instead of
+nothing. :func:`refresh_reply` recomputes a stored analysis's reply at a later
+moment (the inbox's clock tick does, so suggestions stay current).
 """
 
 from __future__ import annotations
@@ -289,8 +304,8 @@ def render_template(
     ``language`` is the lead's (the profile's default for ``und`` or an unknown
     code; Spanish when the template has no text in it). Values come from the
     profile, the known ``fields`` and the contact's name, all cleaned: the
-    lead's name (``fields.name`` first), the assigned ``agent_name`` (else the
-    profile's), the SLA in words ("1 hora"), the hours and the next opening in
+    lead's name (``fields.name`` first), the owner's ``agent_name`` (else neutral
+    words, never the profile's ``agent_name``), the SLA in words ("1 hora"), the hours and the next opening in
     words ("mañana a las 10:00", "el sábado a las 10:00"). ``question`` is asked
     for the first of ``missing_fields`` (default: the profile's ``ask_for`` minus
     the known fields) unless given; ``recent_ours`` are our latest messages, so
@@ -534,6 +549,15 @@ def _compose(
     lang = answer_language(language, profile)
     if not getattr(profile.templates[key], lang.value, None):
         lang = Language.ES  # the template has no text in the lead's language
+        # The whole reply follows the template's language: the facts too, or none.
+        text = conversation.last_inbound.analysed_text if conversation.last_inbound else ""
+        intent = _intent(understanding)
+        if facts is not None:
+            facts = fact_answer(text, profile, lang, intent, fields)
+        if key is TemplateKey.BUSINESS_ANSWER and answer:
+            answer = answer_question(text, profile, lang, intent, fields) or answer
+    if facts is not None and facts.language is not lang:
+        facts = None  # never a fragment in another language than the reply's
     words_ = wording(lang)
     turns = words_["turns"]
     name = _lead_name(fields, conversation.contact.name)

@@ -252,3 +252,14 @@ def test_a_customer_thanking_for_an_order_answer_gets_no_sales_nudge(copilot, fr
     # A prospect's "ok gracias" still gets the next question; a new question its answer.
     assert reply_to("ok gracias", first="hola, busco un sofá").turn is None
     assert "$1.890.000 COP" in reply_to("gracias, y cuanto cuesta el sofa?").text
+
+
+def test_a_template_without_the_leads_language_takes_the_facts_along(friday_noon):
+    # Facts in Portuguese, but the welcome has no Portuguese text: all Spanish.
+    demo = Copilot().profile
+    welcome = demo.templates[T.WELCOME].model_copy(update={"pt": None})
+    profile = demo.model_copy(update={"templates": {**demo.templates, T.WELCOME: welcome}})
+    reply = _first(Copilot(profile), "olá, quanto custa o sofá de 3 lugares?", friday_noon).reply
+    assert reply.language.value == "es" and reply.text.startswith("¡Hola!")
+    assert "Sofá 3 puestos: $1.890.000 COP por unidad" in reply.text
+    assert "lugares" not in reply.text and "unidade" not in reply.text
