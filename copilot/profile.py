@@ -252,7 +252,10 @@ class BusinessProfile(_Strict):
     templates: dict[TemplateKey, TemplateText]
     follow_ups: FollowUps = Field(default_factory=FollowUps)
     qualification: Qualification = Field(default_factory=Qualification)
-    agent_name: str | None = None
+    agent_name: str | None = Field(
+        None,
+        description="Kept for old profiles; replies name the conversation's owner, never this",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -82,3 +82,14 @@ def test_the_handoff_notice_names_the_new_owner(profile, clock):
     inbox.claim(cid, ana.id)
     inbox.tick()
     assert "Te paso con Ana" in inbox.current_suggestion(cid).text
+
+
+def test_a_new_message_of_an_owned_conversation_names_the_owner_at_once(profile, clock):
+    inbox = _inbox(profile, clock)
+    ana = inbox.create_agent("Ana", "ventas", available=False)[0]
+    cid = _write(inbox, "w1", "hola, busco un sofá").conversation_id
+    inbox.claim(cid, ana.id)
+    clock.advance(minutes=1)
+    _write(inbox, "w2", "mejor pásame con una persona por favor")
+    suggestion = inbox.current_suggestion(cid)
+    assert suggestion.template == "handoff_notice" and "Te paso con Ana" in suggestion.text
