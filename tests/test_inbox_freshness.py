@@ -93,3 +93,16 @@ def test_a_new_message_of_an_owned_conversation_names_the_owner_at_once(profile,
     _write(inbox, "w2", "mejor pásame con una persona por favor")
     suggestion = inbox.current_suggestion(cid)
     assert suggestion.template == "handoff_notice" and "Te paso con Ana" in suggestion.text
+
+
+def test_a_small_batch_still_reaches_every_suggestion_in_turn(profile, clock):
+    inbox = _inbox(profile, clock, auto_acknowledgement=False)
+    ids = []
+    for i in range(5):
+        contact = Contact(wa_id=f"5730000000{i}", name="Laura")
+        message = Message(id=f"w{i}", text="cuanto sale el sofa?", timestamp=clock.now())
+        ids.append(inbox.ingest(contact, message).conversation_id)
+    clock.advance(minutes=40)
+    replaced = [inbox.refresh_suggestions(limit=2) for _ in range(4)]
+    assert sum(replaced) == 5 and replaced[-1] == 0
+    assert all(inbox.current_suggestion(cid).template == "acknowledgement" for cid in ids)

@@ -18,12 +18,15 @@ from copilot.models import Analysis
 from copilot.replies import refresh_reply
 from copilot.taxonomy import TemplateKey
 
-#: Proposed suggestions recomputed per call (oldest first); the next tick takes the rest.
+#: Proposed suggestions recomputed per call; the next call goes on from there.
 REFRESH_BATCH = 2000
 
 
 class FreshnessMixin(RepliesMixin):
     """``refresh_suggestions``."""
+
+    #: The last suggestion id the previous call read (round robin, per process).
+    _refresh_after: int = 0
 
     def refresh_suggestions(self, limit: int = REFRESH_BATCH) -> int:
         """Recompute the proposed suggestions of open conversations as of the inbox
@@ -38,9 +41,12 @@ class FreshnessMixin(RepliesMixin):
             " JOIN analyses a ON a.id = s.analysis_id"
             " JOIN contacts ct ON ct.id = c.contact_id"
             " WHERE s.state = 'proposed' AND c.status = 'open' AND c.suggestions_paused = 0"
-            " AND ct.opted_out = 0 ORDER BY s.id LIMIT ?",
-            (limit,),
+            " AND ct.opted_out = 0 AND s.id > ? ORDER BY s.id LIMIT ?",
+            (self._refresh_after, limit),
         )
+        # Round robin over the calls: the next one goes on after the last seen, and
+        # starts over once the end is reached, so every suggestion gets its turn.
+        self._refresh_after = rows[-1]["id"] if len(rows) == limit else 0
         now = self.clock.now()
         replaced = 0
         for row in rows:
