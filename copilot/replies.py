@@ -580,10 +580,26 @@ def _compose(
         if notice is None:
             return None
         return notice.model_copy(update={"text": f"{apology} {notice.text}", "turn": "complaint"})
+    if key is TemplateKey.OUT_OF_HOURS and turn.kind == "loss":
+        text = render(turns["loss_close"], {"lead_name": lead_name})
+        return own(text, "loss", propose_stage=Stage.LOST, propose_lost_reason=turn.lost_reason)
     if key in _FIXED:
         base = render_reply(key, conversation, fields, state, profile, lang, now, answer)
-        if base is not None and facts is not None and key is TemplateKey.OUT_OF_HOURS:
-            base = base.model_copy(update={"text": f"{base.text} {facts.text}", "turn": "answer"})
+        if base is None or key is not TemplateKey.OUT_OF_HOURS:
+            return base
+        # Closed: when we reopen, and still what fits the turn.
+        if turn.kind == "complaint":
+            problem = (
+                words_["problems"].get(turn.problem or "default") or words_["problems"]["default"]
+            )
+            apology = render(turns["complaint"], {"problem": problem, "lead_name": lead_name})
+            return base.model_copy(update={"text": f"{apology} {base.text}", "turn": "complaint"})
+        if turn.kind == "media":
+            media = turns.get(f"media_{turn.media}") or turns["media_other"]
+            extra = f"{media} {turns['media_ask']}"
+            return base.model_copy(update={"text": f"{base.text} {extra}", "turn": "media"})
+        if facts is not None:
+            return base.model_copy(update={"text": f"{base.text} {facts.text}", "turn": "answer"})
         return base
     if turn.kind == "courtesy":
         return own(render(turns["courtesy"], {"lead_name": lead_name}), "courtesy")

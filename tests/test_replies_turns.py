@@ -263,3 +263,16 @@ def test_a_template_without_the_leads_language_takes_the_facts_along(friday_noon
     assert reply.language.value == "es" and reply.text.startswith("¡Hola!")
     assert "Sofá 3 puestos: $1.890.000 COP por unidad" in reply.text
     assert "lugares" not in reply.text and "unidade" not in reply.text
+
+
+def test_out_of_hours_still_fits_the_turn(copilot, friday_noon):
+    night = friday_noon + timedelta(hours=8)
+    loss = _after_exchange(copilot, "ya no me interesa, compré en otro lado", night).reply
+    assert loss.template is T.OUT_OF_HOURS and loss.turn == "loss"
+    assert "fuera de horario" not in loss.text and loss.propose_stage is Stage.LOST
+    complaint = _after_exchange(copilot, "el sofá llegó roto, pésimo servicio", night).reply
+    assert complaint.template is T.OUT_OF_HOURS and complaint.turn == "complaint"
+    assert complaint.text.startswith("Lamentamos mucho que tu pedido haya llegado con daños.")
+    assert "mañana a las 10:00" in complaint.text
+    voice = _after_exchange(copilot, None, night, type=MessageType.AUDIO).reply
+    assert "mañana a las 10:00" in voice.text and "nota de voz" in voice.text
