@@ -106,3 +106,18 @@ def test_a_small_batch_still_reaches_every_suggestion_in_turn(profile, clock):
     replaced = [inbox.refresh_suggestions(limit=2) for _ in range(4)]
     assert sum(replaced) == 5 and replaced[-1] == 0
     assert all(inbox.current_suggestion(cid).template == "acknowledgement" for cid in ids)
+
+
+def test_once_the_window_closes_only_the_approved_template_is_suggested(profile, clock):
+    inbox = _inbox(profile, clock, auto_acknowledgement=False, auto_out_of_hours=False)
+    cid = _write(inbox, "w1", "hola, cuanto sale el escritorio?").conversation_id
+    assert "$690.000 COP" in inbox.current_suggestion(cid).text
+    clock.advance(hours=24, minutes=5)  # Saturday 12:05: open, but the window closed
+    inbox.tick()
+    fresh = inbox.current_suggestion(cid)
+    # The approved acknowledgement as written: no free-form answer outside the window.
+    assert fresh.template == "acknowledgement" and "$690.000" not in fresh.text
+    assert (
+        fresh.text
+        == "Recibimos tu mensaje, Laura. Un asesor de Muebles Roble te responde en breve."
+    )
