@@ -84,6 +84,21 @@ def test_the_handoff_notice_names_the_new_owner(profile, clock):
     assert "Te paso con Ana" in inbox.current_suggestion(cid).text
 
 
+def test_a_change_of_owner_refreshes_the_suggestion_at_once(profile, clock):
+    inbox = _inbox(profile, clock)
+    ana = inbox.create_agent("Ana", "ventas", available=False)[0]
+    beto = inbox.create_agent("Beto", "ventas", available=False)[0]
+    cid = _write(inbox, "w1", "quiero hablar con un asesor por favor").conversation_id
+    assert "Ana" not in inbox.current_suggestion(cid).text
+    inbox.claim(cid, ana.id)  # no tick: the claim itself refreshes it
+    assert "Te paso con Ana" in inbox.current_suggestion(cid).text
+    inbox.transfer(cid, ana.id, beto.id)
+    assert "Te paso con Beto" in inbox.current_suggestion(cid).text
+    inbox.release(cid, beto.id)
+    text = inbox.current_suggestion(cid).text
+    assert "Beto" not in text and "Ana" not in text
+
+
 def test_a_new_message_of_an_owned_conversation_names_the_owner_at_once(profile, clock):
     inbox = _inbox(profile, clock)
     ana = inbox.create_agent("Ana", "ventas", available=False)[0]

@@ -12,7 +12,7 @@ from copilot.inbox.corrections import CorrectionsMixin
 from copilot.inbox.edits import EditsMixin
 from copilot.inbox.ingest import Analyzer
 from copilot.inbox.metrics import MetricsMixin
-from copilot.inbox.models import InboxConfig
+from copilot.inbox.models import ConversationDetail, InboxConfig
 from copilot.inbox.pipeline import PipelineMixin
 from copilot.inbox.replies import OutboxSender, Sender
 from copilot.inbox.tasks import TasksMixin
@@ -59,3 +59,27 @@ class Inbox(
         super().__init__(db, profile=profile or copilot.profile, config=config, clock=clock)
         self.analyzer = copilot
         self.sender = sender or OutboxSender()
+
+    # --- a new owner: the handoff notice of the waiting suggestion names them ---
+
+    def claim(self, conversation_id: int, agent_id: int) -> ConversationDetail:
+        """Claim it (:meth:`AssignmentMixin.claim`), then refresh its suggestion."""
+        detail = super().claim(conversation_id, agent_id)
+        self.refresh_suggestions(conversation_id=conversation_id)
+        return detail
+
+    def transfer(
+        self, conversation_id: int, by_agent_id: int, to_agent_id: int, note: str | None = None
+    ) -> ConversationDetail:
+        """Transfer it (:meth:`AssignmentMixin.transfer`), then refresh its suggestion."""
+        detail = super().transfer(conversation_id, by_agent_id, to_agent_id, note)
+        self.refresh_suggestions(conversation_id=conversation_id)
+        return detail
+
+    def release(
+        self, conversation_id: int, agent_id: int, note: str | None = None
+    ) -> ConversationDetail:
+        """Release it (:meth:`AssignmentMixin.release`), then refresh its suggestion."""
+        detail = super().release(conversation_id, agent_id, note)
+        self.refresh_suggestions(conversation_id=conversation_id)
+        return detail

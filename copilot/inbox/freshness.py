@@ -28,25 +28,33 @@ class FreshnessMixin(RepliesMixin):
     #: The last suggestion id the previous call read (round robin, per process).
     _refresh_after: int = 0
 
-    def refresh_suggestions(self, limit: int = REFRESH_BATCH) -> int:
+    def refresh_suggestions(
+        self, limit: int = REFRESH_BATCH, *, conversation_id: int | None = None
+    ) -> int:
         """Recompute the proposed suggestions of open conversations as of the inbox
         clock; replace those whose reply changed. Returns how many were replaced.
 
-        A suggestion that no longer applies (nothing is due any more) is
-        superseded without a replacement."""
-        rows = self._rows(
+        With ``conversation_id``, only that conversation's (called when its owner
+        changes, since the handoff notice names the owner). A suggestion that no
+        longer applies (nothing is due any more) is superseded without a replacement."""
+        select = (
             "SELECT s.id, s.conversation_id, s.message_id, s.analysis_id, s.template, s.text,"
             " a.result, c.last_seq, c.last_message_at, c.updated_at"
             " FROM suggestions s JOIN conversations c ON c.id = s.conversation_id"
             " JOIN analyses a ON a.id = s.analysis_id"
             " JOIN contacts ct ON ct.id = c.contact_id"
             " WHERE s.state = 'proposed' AND c.status = 'open' AND c.suggestions_paused = 0"
-            " AND ct.opted_out = 0 AND s.id > ? ORDER BY s.id LIMIT ?",
-            (self._refresh_after, limit),
+            " AND ct.opted_out = 0"
         )
-        # Round robin over the calls: the next one goes on after the last seen, and
-        # starts over once the end is reached, so every suggestion gets its turn.
-        self._refresh_after = rows[-1]["id"] if len(rows) == limit else 0
+        if conversation_id is not None:
+            rows = self._rows(select + " AND s.conversation_id = ?", (conversation_id,))
+        else:
+            rows = self._rows(
+                select + " AND s.id > ? ORDER BY s.id LIMIT ?", (self._refresh_after, limit)
+            )
+            # Round robin over the calls: the next one goes on after the last seen, and
+            # starts over once the end is reached, so every suggestion gets its turn.
+            self._refresh_after = rows[-1]["id"] if len(rows) == limit else 0
         now = self.clock.now()
         replaced = 0
         for row in rows:
