@@ -256,7 +256,9 @@ TEAM_API: dict[tuple[str, str], Callable[[Site, int], dict[str, Any] | None]] = 
     ),
     ("POST", "/api/conversations/{conversation_id}/tags"): lambda s, c: {"add": ["intruso"]},
     ("POST", "/api/conversations/{conversation_id}/stage"): lambda s, c: {"stage": "won"},
-    ("POST", "/api/conversations/{conversation_id}/close"): lambda s, c: None,
+    ("POST", "/api/conversations/{conversation_id}/close"): lambda s, c: {"outcome": "spam"},
+    ("POST", "/api/conversations/{conversation_id}/snooze"): lambda s, c: {"until": _due()},
+    ("POST", "/api/conversations/{conversation_id}/suggest"): lambda s, c: None,
     ("POST", "/api/conversations/{conversation_id}/reopen"): lambda s, c: None,
     ("POST", "/api/conversations/{conversation_id}/tasks"): lambda s, c: {
         "title": "intruso",

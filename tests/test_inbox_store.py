@@ -36,6 +36,7 @@ ALL_MIGRATIONS = [
     "m005_open_by_recency",
     "m006_metrics_indexes",
     "m007_service_tables",
+    "m007_close_and_snooze",
 ]
 
 
@@ -330,7 +331,7 @@ def test_consent_per_category_and_manual_opt_back_in(inbox, friday_noon):
 
 def test_closed_conversation_reopens_when_the_lead_writes(inbox, friday_noon):
     r = inbox.ingest(LAURA, msg("w1", "hola", friday_noon))
-    assert inbox.close_conversation(r.conversation_id).status == "closed"
+    assert inbox.close_conversation(r.conversation_id, "no_reply_needed").status == "closed"
     assert inbox.list_conversations(status="open") == []
     inbox.ingest(LAURA, msg("w2", "otra pregunta", friday_noon + timedelta(days=2)))
     assert inbox.conversation(r.conversation_id).status == "open"

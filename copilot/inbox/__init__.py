@@ -7,6 +7,7 @@ lost, everything measured. A library layer over SQLite; the service exposes it.
 """
 
 from copilot.inbox.clock import Clock, ManualClock, SystemClock
+from copilot.inbox.closing import Outcome
 from copilot.inbox.core import Inbox
 from copilot.inbox.db import check_integrity, open_db
 from copilot.inbox.errors import (
@@ -55,6 +56,7 @@ __all__ = [
     "NotFoundError",
     "OptedOutError",
     "OutboxSender",
+    "Outcome",
     "OutgoingMessage",
     "PermissionDenied",
     "RoutingRule",

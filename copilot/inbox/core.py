@@ -8,12 +8,12 @@ from sqlite_utils import Database
 
 from copilot.inbox.assignment import AssignmentMixin
 from copilot.inbox.clock import Clock
+from copilot.inbox.closing import ClosingMixin
 from copilot.inbox.corrections import CorrectionsMixin
 from copilot.inbox.edits import EditsMixin
 from copilot.inbox.ingest import Analyzer
 from copilot.inbox.metrics import MetricsMixin
 from copilot.inbox.models import ConversationDetail, InboxConfig
-from copilot.inbox.pipeline import PipelineMixin
 from copilot.inbox.replies import OutboxSender, Sender
 from copilot.inbox.tasks import TasksMixin
 from copilot.inbox.ticker import TickMixin
@@ -25,7 +25,7 @@ class Inbox(
     EditsMixin,
     CorrectionsMixin,
     AssignmentMixin,
-    PipelineMixin,
+    ClosingMixin,
     TasksMixin,
     MetricsMixin,
 ):

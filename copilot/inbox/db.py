@@ -456,6 +456,20 @@ def m007_service_tables(db: Database) -> None:
         )
 
 
+@migrations()
+def m007_close_and_snooze(db: Database) -> None:
+    """How a conversation was closed (its outcome, when) and until when it sleeps.
+    ``status`` gains ``snoozed``; ``ADD COLUMN`` only, so instant on a big file."""
+    db.execute("ALTER TABLE conversations ADD COLUMN outcome TEXT")
+    db.execute("ALTER TABLE conversations ADD COLUMN closed_at REAL")
+    db.execute("ALTER TABLE conversations ADD COLUMN snoozed_until REAL")
+    # The clock tick wakes what is due: a small partial index over the sleepers.
+    db.execute(
+        "CREATE INDEX idx_conversations_snoozed ON conversations (snoozed_until)"
+        " WHERE status = 'snoozed'"
+    )
+
+
 #: Files whose header this process already checked (see ``_check_file``).
 _HEADER_CHECKED: set[str] = set()
 

@@ -55,12 +55,13 @@ _HEAD_CONVERSATION_KEYS = (
     "lost_reason",
     "human_took_over",
     "last_seq",
+    "status",
 )
 #: The contact and its conversation's clocks, read in one query when a message arrives.
 _HEAD_SQL = (
     "SELECT ct.id, ct.wa_id, ct.user_id, ct.name, ct.username, ct.opted_out, c.id,"
     " c.last_message_at, c.waiting_since, c.last_human_at, c.first_inbound_at, c.stage,"
-    " c.lost_reason, c.human_took_over, c.last_seq"
+    " c.lost_reason, c.human_took_over, c.last_seq, c.status"
     " FROM contacts ct LEFT JOIN conversations c ON c.contact_id = ct.id WHERE "
 )
 #: The conversation columns the analysis transaction decides on.
@@ -422,6 +423,13 @@ class IngestMixin(InboxStore):
                 params.append(closes_at(ts))
             if not backfill:
                 sets += ["status = 'open'", "suggestions_paused = 0"]
+                if conv.get("status", "open") != "open":
+                    # The lead wrote to a closed or snoozed conversation: it is
+                    # open again, and its history says who reopened it.
+                    sets += ["outcome = NULL", "snoozed_until = NULL"]
+                    self._history(
+                        "stage_history", cid, "lead", "reopen", conv["status"], "open", None, now
+                    )
                 if conv["first_inbound_at"] is None or ts < conv["first_inbound_at"]:
                     # Only when it moves: the column is indexed (metrics by date).
                     sets.append("first_inbound_at = ?")

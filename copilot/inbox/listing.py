@@ -29,7 +29,8 @@ SUMMARY_COLUMNS = (
     "c.id, c.contact_id, ct.name AS contact_name, COALESCE(ct.wa_id, ct.user_id) AS contact_key,"
     f" c.status, c.assignee_id, {TEAM_SQL} AS team, c.stage, c.lost_reason, c.handoff_needed,"
     " c.handoff_reason, ct.opted_out, c.last_message_id, c.last_message_at,"
-    " c.last_message_text, c.last_message_direction, c.waiting_since"
+    " c.last_message_text, c.last_message_direction, c.waiting_since, c.outcome,"
+    " c.snoozed_until"
 )
 _SUMMARY_FIELDS = tuple(ConversationSummary.model_fields)
 _SUMMARIES = TypeAdapter(list[ConversationSummary])
@@ -120,10 +121,12 @@ def list_conversations(
         add("c.handoff_needed = ?", int(query.handoff_needed))
     if query.sla_breached is not None:
         limit = to_epoch(inbox.clock.now()) - inbox.profile.first_response_sla_minutes * 60
+        # Only an open conversation runs an SLA timer: a closed or snoozed one
+        # is never overdue, whatever its clock columns say.
         if query.sla_breached:
-            add("c.waiting_since IS NOT NULL AND c.waiting_since <= ?", limit)
+            add("c.status = 'open' AND c.waiting_since IS NOT NULL AND c.waiting_since <= ?", limit)
         else:
-            add("(c.waiting_since IS NULL OR c.waiting_since > ?)", limit)
+            add("(c.status != 'open' OR c.waiting_since IS NULL OR c.waiting_since > ?)", limit)
     if query.text:
         like = _like(query.text.strip())
         add(
@@ -149,6 +152,7 @@ def list_conversations(
         row = dict(zip(names, values, strict=True))
         row["last_message_at"] = from_epoch(row["last_message_at"])
         row["waiting_since"] = from_epoch(row["waiting_since"])
+        row["snoozed_until"] = from_epoch(row["snoozed_until"])
         row["handoff_needed"] = bool(row["handoff_needed"])
         row["opted_out"] = bool(row["opted_out"])
         row["tags"] = json.loads(row["tags"] or "[]")

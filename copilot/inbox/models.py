@@ -170,7 +170,7 @@ class ConversationSummary(_Out):
     contact_id: int
     contact_name: str | None = None
     contact_key: str
-    status: Literal["open", "closed"]
+    status: Literal["open", "closed", "snoozed"]
     assignee_id: int | None = None
     team: str | None = None
     stage: Stage
@@ -183,6 +183,10 @@ class ConversationSummary(_Out):
     last_message_text: str | None = None
     last_message_direction: Direction | None = None
     waiting_since: datetime | None = None
+    outcome: str | None = Field(
+        None, description="How it was closed: won, lost, spam or no_reply_needed"
+    )
+    snoozed_until: datetime | None = None
 
 
 class ConversationDetail(ConversationSummary):
@@ -294,3 +298,4 @@ class TickReport(_Out):
     assigned_from_queue: int = 0
     analyses_retried: int = 0
     suggestions_refreshed: int = 0
+    woken: int = 0

@@ -77,20 +77,34 @@ class PipelineMixin(InboxStore):
             raise InvalidInput("lost_reason only goes with stage 'lost'")
         with self._tx():
             row = self._conversation_row(conversation_id)
-            if row["stage"] != stage.value or row["lost_reason"] != (
-                lost_reason.value if lost_reason else None
-            ):
-                self._set_stage(
-                    conversation_id, row["stage"], stage, lost_reason, actor_of(agent_id), note
-                )
-                if stage in (Stage.WON, Stage.LOST):
-                    # A closed deal needs no automatic follow-up.
-                    self.conn.execute(
-                        "UPDATE tasks SET state = 'cancelled', closed_at = ? WHERE"
-                        " conversation_id = ? AND state = 'pending' AND kind != 'custom'",
-                        (self._now(), conversation_id),
-                    )
+            self._apply_stage(row, stage, lost_reason, actor_of(agent_id), note)
         return self.conversation(conversation_id)
+
+    def _apply_stage(
+        self,
+        row: dict,
+        stage: Stage,
+        lost_reason: LostReason | None,
+        by: str,
+        note: str | None,
+    ) -> None:
+        """Move the conversation of ``row`` to ``stage`` if it is elsewhere (inside a tx)."""
+        if row["stage"] == stage.value and row["lost_reason"] == (
+            lost_reason.value if lost_reason else None
+        ):
+            return
+        self._set_stage(row["id"], row["stage"], stage, lost_reason, by, note)
+        if stage in (Stage.WON, Stage.LOST):
+            self._cancel_automatic_tasks(row["id"])
+
+    def _cancel_automatic_tasks(self, conversation_id: int) -> None:
+        """A closed deal or conversation needs no automatic follow-up (inside a tx);
+        an agent's own tasks stay."""
+        self.conn.execute(
+            "UPDATE tasks SET state = 'cancelled', closed_at = ? WHERE"
+            " conversation_id = ? AND state = 'pending' AND kind != 'custom'",
+            (self._now(), conversation_id),
+        )
 
     def _qualifies(self, stage: str, known: set[str]) -> bool:
         """True when a ``new`` lead now meets the profile's qualification rule."""
@@ -110,25 +124,3 @@ class PipelineMixin(InboxStore):
             f"known: {required}",
             now,
         )
-
-    def close_conversation(
-        self, conversation_id: int, *, agent_id: int | None = None
-    ) -> ConversationDetail:
-        """Mark a conversation closed (it reopens when the lead writes again)."""
-        return self._set_status(conversation_id, "closed", agent_id)
-
-    def reopen_conversation(
-        self, conversation_id: int, *, agent_id: int | None = None
-    ) -> ConversationDetail:
-        """Mark a closed conversation open again."""
-        return self._set_status(conversation_id, "open", agent_id)
-
-    def _set_status(self, conversation_id: int, status: str, agent_id: int | None):
-        with self._tx() as conn:
-            self._conversation_row(conversation_id)
-            conn.execute(
-                "UPDATE conversations SET status = ?, updated_at = ? WHERE id = ?",
-                (status, self._now(), conversation_id),
-            )
-            self._audit(actor_of(agent_id), status, "conversation", conversation_id)
-        return self.conversation(conversation_id)

@@ -41,7 +41,7 @@ from copilot.inbox.models import (
 from copilot.profile import BusinessProfile, load_profile
 
 _FROM = " FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
-_SUMMARY_TIMES = ("last_message_at", "waiting_since")
+_SUMMARY_TIMES = ("last_message_at", "waiting_since", "snoozed_until")
 _DETAIL_TIMES = (
     *_SUMMARY_TIMES,
     "first_inbound_at",

@@ -3,9 +3,9 @@
 ``tick(now)`` is safe to run every minute, twice, or from two processes: each
 action claims its work with a conditional update inside a write transaction, so
 nothing fires twice. Order: retry pending analyses, out-of-hours replies,
-acknowledgements past the first-response SLA, due tasks (follow-up suggestions),
-refresh the suggestions whose reply changed with time, SLA reassignment, then
-serve the queue.
+acknowledgements past the first-response SLA, snoozed conversations whose time
+came, due tasks (follow-up suggestions), refresh the suggestions whose reply
+changed with time, SLA reassignment, then serve the queue.
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ class TickMixin(FreshnessMixin):
                 and self._send_automatic(row["id"], TemplateKey.ACKNOWLEDGEMENT, "ack_sent_at")
             ):
                 report.acknowledgements += 1
+        # Snoozed conversations due now come back before the queue is served.
+        report.woken = self.wake_snoozed()  # type: ignore[attr-defined]
         self._fire_tasks(report)
         # After the automatic sends: a suggestion is recomputed against them too.
         report.suggestions_refreshed = self.refresh_suggestions()

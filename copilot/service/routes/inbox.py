@@ -19,8 +19,10 @@ from copilot.inbox import (
     ConversationDetail,
     ConversationSummary,
     Inbox,
+    InvalidInput,
     MetricsReport,
     NotFoundError,
+    Outcome,
     PermissionDenied,
     StoredMessage,
     Suggestion,
@@ -82,6 +84,17 @@ class TagsBody(_Body):
 class StageBody(_Body):
     stage: Stage
     lost_reason: LostReason | None = Field(None, description="Required for 'lost' only")
+    note: NoteText | None = None
+
+
+class CloseBody(_Body):
+    outcome: Outcome = Field(..., description="won, lost, spam or no_reply_needed")
+    lost_reason: LostReason | None = Field(None, description="Required for 'lost' only")
+    note: NoteText | None = None
+
+
+class SnoozeBody(_Body):
+    until: datetime = Field(..., description="When it comes back (with a time zone)")
     note: NoteText | None = None
 
 
@@ -350,12 +363,51 @@ class InboxController(Controller):
 
     @post("/conversations/{conversation_id:int}/close", sync_to_thread=True, status_code=200)
     def close_conversation(
-        self, request: Request, principal: NamedDependency[Principal], conversation_id: Id
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        conversation_id: Id,
+        data: JSONBody[CloseBody],
     ) -> ConversationDetail:
-        """Close the conversation (it reopens when the lead writes again)."""
+        """Close the conversation with an outcome (owner or admin); it stops its
+        SLA timer and reopens when the lead writes again."""
         inbox = _inbox(request)
         access.require_manage(inbox.conn, principal, conversation_id)
-        return inbox.close_conversation(conversation_id, agent_id=principal.agent_id)
+        return inbox.close_conversation(
+            conversation_id,
+            data.outcome,
+            agent_id=principal.agent_id,
+            lost_reason=data.lost_reason,
+            note=data.note or None,
+        )
+
+    @post("/conversations/{conversation_id:int}/snooze", sync_to_thread=True, status_code=200)
+    def snooze_conversation(
+        self,
+        request: Request,
+        principal: NamedDependency[Principal],
+        conversation_id: Id,
+        data: JSONBody[SnoozeBody],
+    ) -> ConversationDetail:
+        """Put the conversation aside until a time (owner or admin); it comes back
+        open then, or when the lead writes."""
+        inbox = _inbox(request)
+        access.require_manage(inbox.conn, principal, conversation_id)
+        if data.until.tzinfo is None:
+            raise InvalidInput("until needs a time zone, e.g. 2026-12-01T09:00:00-05:00")
+        return inbox.snooze(
+            conversation_id, data.until, agent_id=principal.agent_id, note=data.note or None
+        )
+
+    @post("/conversations/{conversation_id:int}/suggest", sync_to_thread=True, status_code=200)
+    def suggest_again(
+        self, request: Request, principal: NamedDependency[Principal], conversation_id: Id
+    ) -> Suggestion | None:
+        """Ask the copilot for a fresh suggestion on the lead's latest message
+        (null when it proposes nothing)."""
+        inbox = _inbox(request)
+        access.require_write(inbox.conn, principal, conversation_id)
+        return inbox.suggest_again(conversation_id, agent_id=principal.agent_id)
 
     @post("/conversations/{conversation_id:int}/reopen", sync_to_thread=True, status_code=200)
     def reopen_conversation(
