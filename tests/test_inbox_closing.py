@@ -196,3 +196,27 @@ def test_suggest_again_needs_a_message_from_the_lead_and_access(inbox, clock):
     inbox.apply_revoke("w1")
     with pytest.raises(InvalidInput, match="nothing to answer"):
         inbox.suggest_again(cid, agent_id=ana.id)
+
+
+def test_unread_until_the_agent_opens_it_and_again_when_the_lead_writes(inbox, clock):
+    from copilot.inbox.access import actor_of_agent
+    from copilot.inbox.listing import count_unread
+
+    ana, _ = inbox.create_agent("Ana", "ventas")
+    beto, _ = inbox.create_agent("Beto", "ventas")
+    cid = say(inbox, LAURA, "w1", "hola", clock.now()).conversation_id
+    inbox.claim(cid, ana.id)
+    actor, other = actor_of_agent(inbox.conn, ana.id), actor_of_agent(inbox.conn, beto.id)
+
+    def unread(who):
+        rows = list_conversations(inbox, ConversationQuery(view="team"), who)
+        return {r["id"]: r["unread"] for r in rows}
+
+    assert unread(actor) == {cid: True} and count_unread(inbox, actor) == 1
+    inbox.mark_read(cid, ana.id)
+    assert unread(actor) == {cid: False} and count_unread(inbox, actor) == 0
+    assert unread(other) == {cid: True}  # read state is per agent
+    inbox.reply(cid, ana.id, "Hola Laura", last_seen_message_id="w1")
+    assert unread(actor) == {cid: False}  # our own answer is nothing new
+    say(inbox, LAURA, "w2", "gracias, y el envío?", clock.now() + timedelta(minutes=1))
+    assert unread(actor) == {cid: True} and count_unread(inbox, actor) == 1

@@ -37,6 +37,7 @@ ALL_MIGRATIONS = [
     "m006_metrics_indexes",
     "m007_service_tables",
     "m007_close_and_snooze",
+    "m008_reads",
 ]
 
 

@@ -215,3 +215,14 @@ class ClosingMixin(PipelineMixin):
         if done.suggestion_id is None:
             return None
         return self.current_suggestion(conversation_id)  # type: ignore[attr-defined]
+
+    def mark_read(self, conversation_id: int, agent_id: int) -> None:
+        """Remember that ``agent_id`` has seen the conversation as it is now (the
+        unread markers); never moves backwards."""
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO conversation_reads (agent_id, conversation_id, seq)"
+                " SELECT ?, id, last_seq FROM conversations WHERE id = ?"
+                " ON CONFLICT (agent_id, conversation_id) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                (agent_id, conversation_id),
+            )

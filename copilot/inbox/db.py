@@ -470,6 +470,17 @@ def m007_close_and_snooze(db: Database) -> None:
     )
 
 
+@migrations()
+def m008_reads(db: Database) -> None:
+    """How far each agent has read each conversation (its ``last_seq`` when they
+    last opened it): the unread markers and counts."""
+    db.execute(
+        "CREATE TABLE conversation_reads (agent_id INTEGER NOT NULL,"
+        " conversation_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+        " PRIMARY KEY (agent_id, conversation_id)) WITHOUT ROWID"
+    )
+
+
 #: Files whose header this process already checked (see ``_check_file``).
 _HEADER_CHECKED: set[str] = set()
 

@@ -39,6 +39,12 @@ _COLUMNS = (
     " AS assignee_name, c.origin, c.last_intent, c.tags"
 )
 _FROM = " FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"
+#: True when the lead wrote last and the agent (the one bound parameter) has not
+#: opened the conversation since.
+UNREAD_SQL = (
+    "(c.last_message_direction = 'inbound' AND c.last_seq > COALESCE((SELECT r.seq FROM"
+    " conversation_reads r WHERE r.agent_id = ? AND r.conversation_id = c.id), 0))"
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,9 @@ def list_conversations(
     first (the unassigned queue: longest waiting first). ``actor`` None lists for
     the library itself (no access limit). Each row has the
     :class:`ConversationSummary` fields plus ``assignee_name``, ``origin``,
-    ``last_intent`` and ``tags`` (a list); times are aware datetimes.
+    ``last_intent``, ``tags`` (a list) and ``unread`` (the lead wrote since
+    ``actor`` last opened it; always False without an actor); times are aware
+    datetimes.
 
     Raises :class:`PermissionDenied` for ``view="all"`` or another team's list
     asked by a non-admin, :class:`InvalidInput` for an unknown view."""
@@ -144,8 +152,12 @@ def list_conversations(
         order = "COALESCE(c.waiting_since, c.created_at) ASC, c.id ASC"
     else:
         order = "c.last_message_at DESC, c.id DESC"
-    sql = f"SELECT {_COLUMNS}{_FROM} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"
-    cur = inbox.conn.execute(sql, (*params, query.limit, query.offset))
+    columns, head = _COLUMNS, []
+    if actor is not None:
+        columns += f", {UNREAD_SQL} AS unread"
+        head.append(actor.agent_id)
+    sql = f"SELECT {columns}{_FROM} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"
+    cur = inbox.conn.execute(sql, (*head, *params, query.limit, query.offset))
     names = [d[0] for d in cur.description]
     rows = []
     for values in cur.fetchall():
@@ -156,6 +168,7 @@ def list_conversations(
         row["handoff_needed"] = bool(row["handoff_needed"])
         row["opted_out"] = bool(row["opted_out"])
         row["tags"] = json.loads(row["tags"] or "[]")
+        row["unread"] = bool(row.get("unread"))
         rows.append(row)
     return rows
 
@@ -173,4 +186,14 @@ def count_unassigned(inbox: InboxStore, actor: Actor | None) -> int:
         f"SELECT COUNT(*) FROM conversations c WHERE c.assignee_id IS NULL"
         f" AND c.status = 'open' AND {access}",
         params,
+    ).fetchone()[0]
+
+
+def count_unread(inbox: InboxStore, actor: Actor) -> int:
+    """Open conversations owned by ``actor`` with a message they have not read
+    (the tab title's count)."""
+    return inbox.conn.execute(
+        f"SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = ? AND c.status = 'open'"
+        f" AND {UNREAD_SQL}",
+        (actor.agent_id, actor.agent_id),
     ).fetchone()[0]
