@@ -306,7 +306,7 @@ def _leaks(site: Site, response: httpx.Response) -> list[str]:
         if f'"agent:{site.ids[agent]}"' in response.text:
             found.append(f"agent:{agent}")
     for cid in site.alpha_convs:  # a page's link to one of alpha's conversations
-        if f'href="/c/{cid}"' in response.text:
+        if f'href="/c/{cid}"' in response.text or f'href="/c/{cid}?' in response.text:
             found.append(f"link to conversation {cid}")
     try:
         body = response.json()
@@ -414,6 +414,10 @@ TEAM_WEB: dict[tuple[str, str], Callable[[Site, int], dict[str, Any] | None]] = 
     },
     ("POST", "/c/{cid}/tasks"): lambda s, c: {"title": "intruso", "due": "2030-01-01T10:00"},
     ("POST", "/c/{cid}/tasks/{task_id}/{verb}"): lambda s, c: {},
+    ("POST", "/c/{cid}/close"): lambda s, c: {"outcome": "spam"},
+    ("POST", "/c/{cid}/reopen"): lambda s, c: {},
+    ("POST", "/c/{cid}/snooze"): lambda s, c: {"until": "1h"},
+    ("POST", "/c/{cid}/suggest"): lambda s, c: {},
 }
 LIST_WEB: dict[tuple[str, str], list[dict[str, str]]] = {
     ("GET", "/"): [
@@ -496,7 +500,7 @@ def test_every_web_page_refuses_another_teams_data_like_the_api(
 
 def _web_ids(web: httpx.Client, params: dict[str, str]) -> tuple[int, set[int]]:
     r = web.get("/", params=params)
-    return r.status_code, {int(x) for x in re.findall(r'href="/c/(\d+)"', r.text)}
+    return r.status_code, {int(x) for x in re.findall(r'href="/c/(\d+)[?"]', r.text)}
 
 
 @pytest.mark.chaos("fault 2: the API and the web show the same conversations to each actor")

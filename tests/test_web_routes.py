@@ -377,7 +377,16 @@ def test_every_message_has_three_translations() -> None:
     for key in i18n.all_keys():
         for lang in i18n.LANGUAGES:
             assert i18n.translate(
-                lang, key, detail="d", until="u", reason="r", n=1, tag="t", title="x"
+                lang,
+                key,
+                detail="d",
+                until="u",
+                reason="r",
+                n=1,
+                tag="t",
+                title="x",
+                outcome="o",
+                name="a",
             ).strip(), (key, lang)
     for kind, table in i18n.enum_tables().items():
         for value, texts in table.items():

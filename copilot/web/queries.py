@@ -15,7 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from copilot.inbox import Inbox, NotFoundError
-from copilot.inbox.listing import VIEWS, ConversationQuery, count_unassigned, list_conversations
+from copilot.inbox.listing import (
+    VIEWS,
+    ConversationQuery,
+    count_unassigned,
+    count_unread,
+    list_conversations,
+)
 from copilot.inbox.models import to_epoch
 from copilot.service.auth import Principal
 
@@ -63,6 +69,9 @@ class Row:
     waiting_since: datetime | None
     waiting_seconds: float | None
     sla_breached: bool
+    status: str = "open"
+    outcome: str | None = None
+    unread: bool = False
 
 
 def list_rows(
@@ -89,7 +98,9 @@ def list_rows(
     now_ts = to_epoch(now)
     rows = []
     for r in found:
-        waiting = to_epoch(r["waiting_since"]) if r["waiting_since"] else None
+        # Only an open conversation runs a waiting clock.
+        open_ = r["status"] == "open"
+        waiting = to_epoch(r["waiting_since"]) if r["waiting_since"] and open_ else None
         rows.append(
             Row(
                 id=r["id"],
@@ -112,20 +123,28 @@ def list_rows(
                 waiting_since=r["waiting_since"],
                 waiting_seconds=None if waiting is None else max(0.0, now_ts - waiting),
                 sla_breached=waiting is not None and waiting <= sla_limit,
+                status=r["status"],
+                outcome=r["outcome"],
+                unread=r["unread"],
             )
         )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
 def view_counts(inbox: Inbox, principal: Principal) -> dict[str, int]:
-    """Open conversations in "mine" and "unassigned" (the tab badges)."""
+    """Open conversations in "mine" and "unassigned" (the tab badges) and the
+    agent's unread ones (the page title)."""
     # Two counts that each read one index (the agent's list, the unassigned
     # queue) instead of one pass over every open conversation.
     mine = inbox.conn.execute(
         "SELECT COUNT(*) FROM conversations WHERE assignee_id = ? AND status = 'open'",
         (principal.agent_id,),
     ).fetchone()[0]
-    return {"mine": mine, "unassigned": count_unassigned(inbox, principal)}
+    return {
+        "mine": mine,
+        "unassigned": count_unassigned(inbox, principal),
+        "unread": count_unread(inbox, principal),
+    }
 
 
 def live_state(inbox: Inbox, conversation_id: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -23,13 +23,16 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from copilot.inbox import (
+    ConflictError,
     Inbox,
     InboxError,
     InvalidInput,
     NotFoundError,
+    Outcome,
     PermissionDenied,
     access,
 )
+from copilot.inbox.listing import count_unread
 from copilot.service.auth import Principal, authenticate
 from copilot.service.errors import inbox_error_status
 from copilot.taxonomy import LostReason, Origin, Stage
@@ -44,7 +47,33 @@ Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED
 CID = Annotated[int, Parameter(ge=1, le=2**62)]
 NextParam = Annotated[str | None, Parameter(max_length=2000)]
 BoolParam = Annotated[bool, Parameter()]
-_OK_NOTICES = {"sent": "reply.sent", "outbox": "reply.outbox", "corrected": "an.corrected_ok"}
+_OK_NOTICES = {
+    "sent": "reply.sent",
+    "outbox": "reply.outbox",
+    "corrected": "an.corrected_ok",
+    **{
+        key: f"ok.{key}"
+        for key in (
+            "claimed",
+            "released",
+            "transferred",
+            "noted",
+            "tagged",
+            "staged",
+            "task_added",
+            "task_closed",
+            "closed",
+            "reopened",
+            "snoozed",
+            "suggested",
+            "no_suggestion",
+            "rejected",
+        )
+    },
+}
+#: The list's query parameters, carried from the list to a conversation and back,
+#: so the split view's list keeps its filters.
+_LIST_KEYS = ("view", "status", "stage", "origin", "tag", "handoff", "sla", "q", "page")
 
 ENV = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -96,7 +125,9 @@ def render(
     inbox = _inbox(request)
     now = _now(inbox)
     tz = inbox.profile.tz
+    unread = count_unread(inbox, principal) if principal is not None else 0
     page = ENV.get_template(template).render(
+        unread_total=unread,
         **context,
         lang=lang,
         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
@@ -253,7 +284,9 @@ def _list_query(principal: Principal, params: dict[str, str]) -> ListQuery:
         page = 0
     return ListQuery(
         view=view,
-        status=None if status == "any" else (status if status in ("open", "closed") else "open"),
+        status=None
+        if status == "any"
+        else (status if status in ("open", "closed", "snoozed") else "open"),
         stage=stage if stage in Stage._value2member_map_ else None,
         origin=origin if origin in Origin._value2member_map_ else None,
         tag=(params.get("tag") or "").strip()[:50] or None,
@@ -264,29 +297,54 @@ def _list_query(principal: Principal, params: dict[str, str]) -> ListQuery:
     )
 
 
-@get("/", sync_to_thread=True)
-def inbox_list(request: Request) -> Response:
-    """The conversation list: views, filters, search. ``?fragment=rows`` renders only
-    the rows (what the page's live refresh fetches)."""
-    principal = session.current_principal(request)
-    params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+def _list_params(request: Request, principal: Principal) -> dict[str, str]:
+    params = {
+        k: v for k, v in request.query_params.items() if isinstance(v, str) and k in _LIST_KEYS
+    }
     if "view" not in params and principal.is_admin:
         params["view"] = "all"
+    return params
+
+
+def _list_context(request: Request, principal: Principal) -> dict[str, Any]:
+    """The list as the split view shows it, with the filters of the URL."""
+    params = _list_params(request, principal)
     query = _list_query(principal, params)
     inbox = _inbox(request)
-    now = _now(inbox)
-    rows, more = list_rows(inbox, principal, query, now)
-    keep = {k: v for k, v in params.items() if k not in ("page", "fragment") and v}
-    context = {
+    rows, more = list_rows(inbox, principal, query, _now(inbox))
+    keep = {k: v for k, v in params.items() if k != "page" and v}
+    carried = {**keep, "page": query.page} if query.page else keep
+    return {
         "rows": rows,
         "query": query,
         "more": more,
         "params": keep,
+        "list_qs": urlencode(carried),
         "page_url": lambda page: "/?" + urlencode({**keep, "page": page}),
         "view_url": lambda view: "/?" + urlencode({"view": view}),
         "rows_url": "/?" + urlencode({**keep, "page": query.page, "fragment": "rows"}),
+        "counts": view_counts(inbox, principal),
+        "views": [v for v in VIEWS if v != "all" or principal.is_admin],
+        "tags": inbox.tags_in_use(visible_to=principal),
+        "stages": [s.value for s in Stage],
+        "origins": [o.value for o in Origin],
+        "selected": None,
     }
-    if params.get("fragment") == "rows":
+
+
+def view_counts_unread(context: dict[str, Any]) -> int:
+    """The unread count already counted for the list's tabs."""
+    return int(context["counts"].get("unread", 0))
+
+
+@get("/", sync_to_thread=True)
+def inbox_list(request: Request) -> Response:
+    """The conversation list: views, filters, search; on a wide screen the left
+    pane of the split view. ``?fragment=rows`` renders only the rows (what the
+    page's live refresh fetches)."""
+    principal = session.current_principal(request)
+    context = _list_context(request, principal)
+    if request.query_params.get("fragment") == "rows":
         response = render(request, "_rows.html", context, principal=principal)
         body = (
             response.content
@@ -297,14 +355,9 @@ def inbox_list(request: Request) -> Response:
         if request.headers.get("if-none-match") == etag:
             return Response(b"", status_code=304, headers={"ETag": etag})
         response.headers["ETag"] = etag
+        # The page title's unread count travels beside the rows.
+        response.headers["X-Unread"] = str(view_counts_unread(context))
         return response
-    context.update(
-        counts=view_counts(inbox, principal),
-        views=[v for v in VIEWS if v != "all" or principal.is_admin],
-        tags=inbox.tags_in_use(visible_to=principal),
-        stages=[s.value for s in Stage],
-        origins=[o.value for o in Origin],
-    )
     return render(request, "list.html", context, principal=principal)
 
 
@@ -324,9 +377,15 @@ def _conversation_page(
     notice: str | None = None,
 ) -> Response:
     inbox = _inbox(request)
-    context = conversation_context(inbox, principal, cid, _lang(request), _now(inbox))
+    context = _list_context(request, principal)
+    context.update(conversation_context(inbox, principal, cid, _lang(request), _now(inbox)))
     context.update(
-        error=error, error_detail=error_detail, draft=draft, draft_form=draft_form, notice=notice
+        error=error,
+        error_detail=error_detail,
+        draft=draft,
+        draft_form=draft_form,
+        notice=notice,
+        selected=cid,
     )
     return render(request, "conversation.html", context, status=status, principal=principal)
 
@@ -337,7 +396,9 @@ def conversation(
 ) -> Response:
     """One conversation: chat, analysis, suggestion, actions."""
     principal = session.current_principal(request)
-    access.require_read(_inbox(request).conn, principal, cid)
+    inbox = _inbox(request)
+    access.require_read(inbox.conn, principal, cid)
+    inbox.mark_read(cid, principal.agent_id)
     notice = translate(_lang(request), _OK_NOTICES[ok]) if ok in _OK_NOTICES else None
     return _conversation_page(request, principal, cid, notice=notice)
 
@@ -379,6 +440,7 @@ def _act(
     action: Callable[[Inbox, Principal], str | None],
     *,
     draft_field: str | None = None,
+    explain: Callable[[Inbox, InboxError, str], str | None] | None = None,
 ) -> Response:
     """Run one form action on a conversation: session, CSRF and access first; an
     inbox refusal re-renders the page with the reason (and the agent's draft)."""
@@ -397,16 +459,22 @@ def _act(
         ok = action(inbox, principal)
     except InboxError as exc:
         status, code = inbox_error_status(exc)
+        message = explain(inbox, exc, lang) if explain else None
         return _conversation_page(
             request,
             principal,
             cid,
             status=status,
-            error=translate(lang, _ERROR_MESSAGES.get(code, "err.invalid")),
-            error_detail=str(exc)[:300],
+            error=message or translate(lang, _ERROR_MESSAGES.get(code, "err.invalid")),
+            # The library's own words name internal ids: only a bad input's
+            # explanation is worth showing under the translated message.
+            error_detail=str(exc)[:300] if code == "invalid" and not message else None,
             **kept,
         )
-    target = f"/c/{cid}" + (f"?ok={ok}" if ok else "")
+    query = {k: v for k, v in _list_params(request, principal).items() if v}
+    if ok:
+        query["ok"] = ok
+    target = f"/c/{cid}" + (f"?{urlencode(query)}" if query else "")
     return Redirect(target, status_code=303)
 
 
@@ -440,38 +508,59 @@ def reply(request: Request, cid: CID, data: Form) -> Response:
 def reject(request: Request, cid: CID, data: Form) -> Response:
     """Discard the suggestion, with an optional reason."""
 
-    def run(inbox: Inbox, principal: Principal) -> None:
+    def run(inbox: Inbox, principal: Principal) -> str:
         sid = _int(data, "suggestion_id")
         if sid is None or not any(s.id == sid for s in inbox.suggestions(cid)):
             raise NotFoundError(f"no suggestion {sid} in conversation {cid}")
         reason = _first(data, "reason").strip()[:2000] or None
         inbox.reject_suggestion(sid, principal.agent_id, reason)
+        return "rejected"
 
     return _act(request, cid, data, run)
 
 
 @post("/c/{cid:int}/claim", sync_to_thread=True)
 def claim(request: Request, cid: CID, data: Form) -> Response:
-    """Take an unassigned conversation."""
-    return _act(request, cid, data, lambda inbox, p: inbox.claim(cid, p.agent_id) and None)
+    """Take an unassigned conversation; someone faster gets named."""
+
+    def taken(inbox: Inbox, exc: InboxError, lang: str) -> str | None:
+        if not isinstance(exc, ConflictError):
+            return None
+        name = inbox.conn.execute(
+            "SELECT a.name FROM conversations c JOIN agents a ON a.id = c.assignee_id"
+            " WHERE c.id = ?",
+            (cid,),
+        ).fetchone()
+        if name is None:
+            return translate(lang, "err.claim_taken_anon")
+        return translate(lang, "err.claim_taken", name=name[0])
+
+    return _act(
+        request,
+        cid,
+        data,
+        lambda inbox, p: inbox.claim(cid, p.agent_id) and "claimed",
+        explain=taken,
+    )
 
 
 @post("/c/{cid:int}/release", sync_to_thread=True)
 def release(request: Request, cid: CID, data: Form) -> Response:
     """Give the conversation back to the queue (owner or admin)."""
-    return _act(request, cid, data, lambda inbox, p: inbox.release(cid, p.agent_id) and None)
+    return _act(request, cid, data, lambda inbox, p: inbox.release(cid, p.agent_id) and "released")
 
 
 @post("/c/{cid:int}/transfer", sync_to_thread=True)
 def transfer(request: Request, cid: CID, data: Form) -> Response:
     """Hand the conversation to another agent with an optional note."""
 
-    def run(inbox: Inbox, principal: Principal) -> None:
+    def run(inbox: Inbox, principal: Principal) -> str:
         to = _int(data, "to_agent_id")
         if to is None:
             raise InvalidInput("choose an agent")
         note = _first(data, "note").strip()[:2000] or None
         inbox.transfer(cid, principal.agent_id, to, note)
+        return "transferred"
 
     return _act(request, cid, data, run)
 
@@ -480,11 +569,12 @@ def transfer(request: Request, cid: CID, data: Form) -> Response:
 def add_note(request: Request, cid: CID, data: Form) -> Response:
     """Add an internal note."""
 
-    def run(inbox: Inbox, principal: Principal) -> None:
+    def run(inbox: Inbox, principal: Principal) -> str:
         text = _first(data, "text").strip()
         if not text:
             raise InvalidInput("the note is empty")
         inbox.add_note(cid, principal.agent_id, text[:5000])
+        return "noted"
 
     return _act(request, cid, data, run)
 
@@ -493,7 +583,7 @@ def add_note(request: Request, cid: CID, data: Form) -> Response:
 def tags(request: Request, cid: CID, data: Form) -> Response:
     """Add (``add``) or remove (``remove``) a tag."""
 
-    def run(inbox: Inbox, principal: Principal) -> None:
+    def run(inbox: Inbox, principal: Principal) -> str:
         add = _first(data, "add").strip()[:50]
         remove = _first(data, "remove").strip()[:50]
         if not add and not remove:
@@ -501,6 +591,7 @@ def tags(request: Request, cid: CID, data: Form) -> Response:
         inbox.set_tags(
             cid, [add] if add else [], [remove] if remove else [], agent_id=principal.agent_id
         )
+        return "tagged"
 
     return _act(request, cid, data, run)
 
@@ -509,7 +600,7 @@ def tags(request: Request, cid: CID, data: Form) -> Response:
 def stage(request: Request, cid: CID, data: Form) -> Response:
     """Move the pipeline stage (owner or admin); ``lost`` needs a reason."""
 
-    def run(inbox: Inbox, principal: Principal) -> None:
+    def run(inbox: Inbox, principal: Principal) -> str:
         access.require_manage(inbox.conn, principal, cid)
         new = _first(data, "stage")
         reason = _first(data, "lost_reason") or None
@@ -518,6 +609,7 @@ def stage(request: Request, cid: CID, data: Form) -> Response:
         elif reason not in LostReason._value2member_map_:
             raise InvalidInput(translate(_lang(request), "stage.lost_reason"))
         inbox.move_stage(cid, new, agent_id=principal.agent_id, lost_reason=reason)
+        return "staged"
 
     return _act(request, cid, data, run)
 
@@ -548,7 +640,7 @@ def correct(request: Request, cid: CID, data: Form) -> Response:
 def add_task(request: Request, cid: CID, data: Form) -> Response:
     """A custom task with a due time (entered in the business's time zone)."""
 
-    def run(inbox: Inbox, principal: Principal) -> None:
+    def run(inbox: Inbox, principal: Principal) -> str:
         title = _first(data, "title").strip()[:200]
         raw = _first(data, "due").strip()
         try:
@@ -558,6 +650,7 @@ def add_task(request: Request, cid: CID, data: Form) -> Response:
         if due.tzinfo is None:
             due = due.replace(tzinfo=inbox.profile.tz)
         inbox.create_task(cid, title, due, by_agent_id=principal.agent_id)
+        return "task_added"
 
     return _act(request, cid, data, run)
 
@@ -574,7 +667,7 @@ def close_task(
     if verb not in ("done", "cancel"):
         raise NotFoundException()
 
-    def run(inbox: Inbox, principal: Principal) -> None:
+    def run(inbox: Inbox, principal: Principal) -> str:
         task = inbox.task(task_id)
         if task.conversation_id != cid:
             raise NotFoundError(f"no task {task_id} in conversation {cid}")
@@ -582,6 +675,79 @@ def close_task(
         if not access.can_close_task(principal, scope, task.owner_id):
             raise PermissionDenied(f"task {task_id} is not yours")
         inbox.close_task(task_id, agent_id=principal.agent_id, cancel=verb == "cancel")
+        return "task_closed"
+
+    return _act(request, cid, data, run)
+
+
+@post("/c/{cid:int}/close", sync_to_thread=True)
+def close(request: Request, cid: CID, data: Form) -> Response:
+    """Close with an outcome (owner or admin); ``lost`` needs a reason."""
+
+    def run(inbox: Inbox, principal: Principal) -> str:
+        access.require_manage(inbox.conn, principal, cid)
+        outcome = _first(data, "outcome")
+        if outcome not in Outcome._value2member_map_:
+            raise InvalidInput(translate(_lang(request), "close.choose"))
+        reason = _first(data, "lost_reason") or None if outcome == "lost" else None
+        if outcome == "lost" and reason not in LostReason._value2member_map_:
+            raise InvalidInput(translate(_lang(request), "err.lost_reason"))
+        note = _first(data, "note").strip()[:2000] or None
+        inbox.close_conversation(
+            cid, outcome, agent_id=principal.agent_id, lost_reason=reason, note=note
+        )
+        return "closed"
+
+    return _act(request, cid, data, run)
+
+
+@post("/c/{cid:int}/reopen", sync_to_thread=True)
+def reopen(request: Request, cid: CID, data: Form) -> Response:
+    """Open a closed or snoozed conversation again (owner or admin)."""
+
+    def run(inbox: Inbox, principal: Principal) -> str:
+        access.require_manage(inbox.conn, principal, cid)
+        inbox.reopen_conversation(cid, agent_id=principal.agent_id)
+        return "reopened"
+
+    return _act(request, cid, data, run)
+
+
+def snooze_until(choice: str, now: datetime, tz) -> datetime:
+    """The time a snooze choice means: ``1h``, ``4h``, ``tomorrow`` (9:00 local)
+    or ``week`` (in seven days, 9:00 local)."""
+    if choice == "1h":
+        return now + timedelta(hours=1)
+    if choice == "4h":
+        return now + timedelta(hours=4)
+    days = {"tomorrow": 1, "week": 7}.get(choice)
+    if days is None:
+        raise InvalidInput(f"unknown snooze choice {choice[:20]!r}")
+    day = now.astimezone(tz).date() + timedelta(days=days)
+    return datetime.combine(day, datetime.min.time(), tz).replace(hour=9)
+
+
+@post("/c/{cid:int}/snooze", sync_to_thread=True)
+def snooze(request: Request, cid: CID, data: Form) -> Response:
+    """Put the conversation aside until a chosen time (owner or admin)."""
+
+    def run(inbox: Inbox, principal: Principal) -> str:
+        access.require_manage(inbox.conn, principal, cid)
+        until = snooze_until(_first(data, "until"), _now(inbox), inbox.profile.tz)
+        inbox.snooze(cid, until, agent_id=principal.agent_id)
+        return "snoozed"
+
+    return _act(request, cid, data, run)
+
+
+@post("/c/{cid:int}/suggest", sync_to_thread=True)
+def suggest(request: Request, cid: CID, data: Form) -> Response:
+    """Ask the copilot for a fresh suggestion on the lead's latest message."""
+
+    def run(inbox: Inbox, principal: Principal) -> str:
+        access.require_write(inbox.conn, principal, cid)
+        found = inbox.suggest_again(cid, agent_id=principal.agent_id)
+        return "suggested" if found is not None else "no_suggestion"
 
     return _act(request, cid, data, run)
 
@@ -635,6 +801,10 @@ def web_router() -> Router:
             correct,
             add_task,
             close_task,
+            close,
+            reopen,
+            snooze,
+            suggest,
             metrics,
             static,
         ],

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from copilot import window
-from copilot.inbox import Inbox, access
+from copilot.inbox import Inbox, Outcome, access
 from copilot.inbox.models import StoredMessage
 from copilot.service.auth import Principal
 from copilot.taxonomy import FIELD_NAMES, Intent, LostReason, Origin, Stage
@@ -160,10 +160,10 @@ def conversation_context(
     history = [
         {
             "time": local_time(h.at, tz, now),
-            "action": h.action,
-            "by": _actor(h.by, names),
-            "before": _history_value(h.action, h.before, names, lang),
-            "after": _history_value(h.action, h.after, names, lang),
+            "action": _history_verb(h.action, lang),
+            "by": _actor(h.by, names, lang),
+            "before": _history_value(h.action, h.before, names, lang, tz, now),
+            "after": _history_value(h.action, h.after, names, lang, tz, now),
         }
         for h in inbox.history(conversation_id)[-12:]
     ]
@@ -201,10 +201,25 @@ def conversation_context(
         "history": history,
         "stages": [s.value for s in Stage],
         "lost_reasons": [r.value for r in LostReason],
+        # Only an open conversation runs a waiting clock.
         "waiting": duration((now - detail.waiting_since).total_seconds())
-        if detail.waiting_since
+        if detail.waiting_since and detail.status == "open"
         else None,
+        "snoozed_until": local_time(detail.snoozed_until, tz, now),
+        "outcome_label": _outcome_label(detail, lang),
+        "outcomes": [o.value for o in Outcome],
     }
+
+
+def _outcome_label(detail, lang: str) -> str:
+    from copilot.web.i18n import translate
+
+    if not detail.outcome:
+        return ""
+    text = translate(lang, f"outcome.{detail.outcome}")
+    if detail.outcome == "lost" and detail.lost_reason:
+        text += f" ({label(lang, 'lost_reason', detail.lost_reason)})"
+    return text
 
 
 def label_task(lang: str, kind: str) -> str:
@@ -214,24 +229,53 @@ def label_task(lang: str, kind: str) -> str:
     return translate(lang, f"task.{kind}")
 
 
-def _actor(by: str, names: dict[int, str]) -> str:
+def _actor(by: str, names: dict[int, str], lang: str) -> str:
+    """Who made a change, by name: an agent's name, "System", "Contact"."""
+    from copilot.web.i18n import translate
+
     if by.startswith("agent:"):
         try:
-            return names.get(int(by.split(":", 1)[1]), by)
+            return names.get(int(by.split(":", 1)[1]), translate(lang, "author.agent"))
         except ValueError:
-            return by
+            return translate(lang, "author.agent")
+    if by in ("system", "lead"):
+        return translate(lang, f"hist.by.{by}")
     return by
 
 
-def _history_value(action: str, value: str | None, names: dict[int, str], lang: str) -> str:
+def _history_verb(action: str, lang: str) -> str:
+    from copilot.web.i18n import translate
+
+    text = translate(lang, f"hist.{action}")
+    return action if text == f"hist.{action}" else text
+
+
+def _history_value(
+    action: str, value: str | None, names: dict[int, str], lang: str, tz=None, now=None
+) -> str:
+    """A history entry's before / after in the agent's words: a stage, an
+    outcome, a status, a time or an agent's name (never an internal id)."""
+    from copilot.web.i18n import translate
+
     if value is None:
         return "—"
     if action == "stage":
         stage, _, reason = value.partition(":")
         text = label(lang, "stage", stage)
         return f"{text} ({label(lang, 'lost_reason', reason)})" if reason else text
+    if action == "close" and value not in ("open", "closed", "snoozed"):
+        outcome, _, reason = value.partition(":")
+        text = translate(lang, f"outcome.{outcome}")
+        return f"{text} ({label(lang, 'lost_reason', reason)})" if reason else text
+    if value in ("open", "closed", "snoozed"):
+        return translate(lang, f"hist.status.{value}")
+    if action == "snooze" and tz is not None:
+        try:
+            return local_time(datetime.fromisoformat(value), tz, now)
+        except ValueError:
+            return value
     if value.isdigit():
-        return names.get(int(value), value)
+        return names.get(int(value), translate(lang, "author.agent"))
     return value
 
 

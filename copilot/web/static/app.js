@@ -24,10 +24,107 @@
           if (r.status === 401) { window.location.reload(); return null; }
           if (r.status !== 200) return null;
           etag = r.headers.get("ETag");
+          var unread = r.headers.get("X-Unread");
+          if (unread !== null) setUnread(Number(unread));
           return r.text();
         })
-        .then(function (html) { if (html !== null && html !== undefined) tbody.innerHTML = html; });
+        .then(function (html) {
+          if (html === null || html === undefined) return;
+          tbody.innerHTML = html;
+          markSelected();
+        });
     });
+  }
+
+  // The split view: the open conversation stays marked in the refreshed list.
+  function markSelected() {
+    var conv = document.getElementById("conversation");
+    if (!conv) return;
+    var row = document.querySelector('#rows li.card-row[data-id="' + conv.dataset.cid + '"]');
+    if (row) row.classList.add("selected");
+  }
+
+  // The tab title starts with the number of one's unread conversations.
+  function setUnread(count) {
+    var title = document.title.replace(/^\(\d+\) /, "");
+    document.title = (count > 0 ? "(" + count + ") " : "") + title;
+  }
+
+  function typing(target) {
+    var tag = target && target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
+  }
+
+  // Ctrl/Cmd+Enter sends from a reply box: the free text is sent as is; the
+  // suggestion is accepted, or sent edited when the agent changed it.
+  function sendFrom(area) {
+    var form = area.form;
+    if (!form || !form.classList.contains("reply-form")) return false;
+    var button;
+    if (form.id === "suggestion-form") {
+      var edited = area.value !== area.defaultValue;
+      button = form.querySelector('button[value="' + (edited ? "edit" : "accept") + '"]');
+    } else {
+      button = form.querySelector('button[value="send"]');
+    }
+    if (!button || button.disabled) return false;
+    if (form.requestSubmit) form.requestSubmit(button); else button.click();
+    return true;
+  }
+
+  function moveInList(step) {
+    var rows = Array.prototype.slice.call(document.querySelectorAll("#rows li.card-row"));
+    if (!rows.length) return;
+    var at = rows.findIndex(function (r) { return r.classList.contains("kbd"); });
+    if (at < 0) at = rows.findIndex(function (r) { return r.classList.contains("selected"); });
+    var next = at < 0 ? (step > 0 ? 0 : rows.length - 1) : Math.min(rows.length - 1, Math.max(0, at + step));
+    rows.forEach(function (r) { r.classList.remove("kbd"); });
+    rows[next].classList.add("kbd");
+    var link = rows[next].querySelector("a");
+    if (link) link.focus();
+  }
+
+  function drawer(open) {
+    var side = document.getElementById("side");
+    var toggle = document.getElementById("drawer-toggle");
+    if (!side || !toggle) return;
+    side.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) { var first = side.querySelector("button, a, select, input, textarea"); if (first) first.focus(); }
+    else toggle.focus();
+  }
+
+  function keyboard() {
+    var help = document.getElementById("shortcuts");
+    document.addEventListener("keydown", function (ev) {
+      var t = ev.target;
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && t && t.tagName === "TEXTAREA") {
+        if (sendFrom(t)) ev.preventDefault();
+        return;
+      }
+      if (ev.key === "Escape") {
+        var side = document.getElementById("side");
+        if (side && side.classList.contains("open")) { drawer(false); ev.preventDefault(); return; }
+        if (t && t.tagName === "TEXTAREA" && t.form && t.form.id === "suggestion-form") {
+          t.value = t.defaultValue;  // cancel the edit: back to the suggestion
+        }
+        if (typing(t)) t.blur();
+        return;
+      }
+      if (typing(t) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      if (ev.key === "j") { moveInList(1); ev.preventDefault(); }
+      else if (ev.key === "k") { moveInList(-1); ev.preventDefault(); }
+      else if (ev.key === "/") {
+        var search = document.getElementById("search");
+        if (search) { search.focus(); ev.preventDefault(); }
+      } else if (ev.key === "?" && help && help.showModal) { help.showModal(); ev.preventDefault(); }
+    });
+    var toggle = document.getElementById("drawer-toggle");
+    if (toggle) toggle.addEventListener("click", function () {
+      drawer(!document.getElementById("side").classList.contains("open"));
+    });
+    var close = document.getElementById("drawer-close");
+    if (close) close.addEventListener("click", function () { drawer(false); });
   }
 
   // The conversation: poll a small fingerprint; on a change swap the chat in and
@@ -90,5 +187,7 @@
     var conv = document.getElementById("conversation");
     if (conv) liveConversation(conv);
     drafts();
+    keyboard();
+    markSelected();
   });
 })();
