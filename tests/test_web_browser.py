@@ -304,3 +304,202 @@ def test_correct_the_copilot_from_the_analysis_panel(page, site: Site) -> None:
     assert [(agent, json.loads(corrected)) for agent, corrected in rows] == [
         (site.ids["ana"], {"intent": "complaint", "handoff": {"needed": True, "reason": None}})
     ]
+
+
+def _own(site: Site, wa_id: str, name: str, text: str, who: str | None) -> int:
+    """A new lead's conversation, owned by ``who`` (None: left in the queue)."""
+    inbox = site.inbox()
+    try:
+        cid = _say(inbox, wa_id, name, text, 1, 2)
+        if who is not None:
+            inbox.claim(cid, site.ids[who])
+        return cid
+    finally:
+        inbox.close()
+
+
+def _in_reach(page, selector: str) -> bool:
+    """True when the element is on screen and nothing covers or clips its centre."""
+    return page.evaluate(
+        """(sel) => {
+            const el = document.querySelector(sel);
+            if (!el) return false;
+            const r = el.getBoundingClientRect();
+            const x = r.left + r.width / 2, y = r.top + r.height / 2;
+            if (y < 0 || y > window.innerHeight || x < 0 || x > window.innerWidth) return false;
+            const hit = document.elementFromPoint(x, y);
+            return hit === el || el.contains(hit);
+        }""",
+        selector,
+    )
+
+
+def _status(site: Site, cid: int) -> tuple:
+    with sqlite3.connect(site.db) as conn:
+        return conn.execute(
+            "SELECT status, outcome, stage, lost_reason, waiting_since FROM conversations"
+            " WHERE id = ?",
+            (cid,),
+        ).fetchone()
+
+
+def test_split_view_keeps_the_filtered_list_beside_the_conversation(page, site: Site) -> None:
+    first = _own(site, "573100000021", "Sofía Split", "hola, tienen sillas?", "ana")
+    second = _own(site, "573100000022", "Tomás Split", "buenas, precio de mesa?", "ana")
+    sign_in(page, site, "ana")
+    page.goto(f"{site.url}/?view=mine&q=split")
+    unread_before = int(re.match(r"\((\d+)\) ", page.title()).group(1))
+    assert unread_before >= 2
+    cards = page.locator("#rows li.card-row")
+    assert cards.count() == 2
+    assert page.locator("#rows li.card-row.unread").count() == 2
+    page.click("#rows >> text=Sofía Split")
+    page.wait_for_url(conv_url(first))
+    # The list is still there, still filtered, beside the conversation.
+    assert page.input_value("#search") == "split"
+    assert page.locator("#rows li.card-row").count() == 2
+    assert page.is_visible("#rows") and page.is_visible("#chat")
+    list_box = page.locator(".listcol").bounding_box()
+    chat_box = page.locator("#chat").bounding_box()
+    assert list_box["x"] + list_box["width"] <= chat_box["x"]  # side by side
+    selected = page.locator("#rows li.card-row.selected")
+    assert selected.count() == 1 and "Sofía Split" in selected.inner_text()
+    assert page.locator(f'#rows li.card-row.unread[data-id="{first}"]').count() == 0
+    assert "hola, tienen sillas?" in page.inner_text("#chat")
+    title = page.title()
+    assert title.startswith(f"({unread_before - 1}) ") or (
+        unread_before == 1 and not title.startswith("(")
+    )
+    page.screenshot(path="/tmp/web_split.png")
+    page.click("#rows >> text=Tomás Split")
+    page.wait_for_url(conv_url(second))
+    assert "view=mine" in page.url and "q=split" in page.url
+    assert page.locator("#rows li.card-row").count() == 2
+    assert page.locator("#rows li.card-row.unread").count() == 0
+
+
+def test_phone_list_conversation_claim_and_send(browser, site: Site) -> None:
+    cid = _own(site, "573100000031", "Paula Móvil", "hola, hacen envíos a Cali?", None)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="es-CO", is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_in(page, site, "beto")
+        page.goto(f"{site.url}/?view=unassigned")
+        # Cards, nothing off-screen sideways; a compact top bar.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.locator("header.topbar").bounding_box()["height"] <= 60
+        card = page.locator(f'#rows li.card-row[data-id="{cid}"]')
+        text = card.inner_text()
+        for part in ("Paula Móvil", "hacen envíos a Cali?", "Nuevo", "min"):
+            assert part in text, (part, text)
+        page.screenshot(path="/tmp/web_phone_list.png")
+        card.locator("a").click()
+        page.wait_for_url(conv_url(cid))
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert not page.is_visible(".listcol")
+        assert not page.is_visible("#side")  # the analysis waits in its drawer
+        claim = page.locator("#claim-composer")
+        assert _in_reach(page, "#claim-composer")
+        page.screenshot(path="/tmp/web_phone_conversation.png")
+        with page.expect_navigation():
+            claim.click()
+        assert "ok=claimed" in page.url
+        assert "Conversación tomada." in page.inner_text("#notice")
+        send = page.locator("#send")
+        page.evaluate("window.scrollTo(0, 0)")  # the composer sticks: Send stays in reach
+        assert _in_reach(page, "#send")
+        page.fill("#reply-form textarea", "Hola Paula, sí enviamos a Cali.")
+        with page.expect_navigation():
+            send.click()
+        assert "ok=outbox" in page.url
+        assert "Hola Paula, sí enviamos a Cali." in page.inner_text("#chat")
+        page.click("#drawer-toggle")
+        page.wait_for_selector("#side.open")
+        assert page.is_visible("section.analysis")
+        page.screenshot(path="/tmp/web_phone_drawer.png")
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#side:not(.open)", state="attached")
+        with sqlite3.connect(site.db) as conn:
+            owner, text = conn.execute(
+                "SELECT c.assignee_id, m.text FROM conversations c JOIN messages m"
+                " ON m.conversation_id = c.id AND m.direction = 'outbound' WHERE c.id = ?",
+                (cid,),
+            ).fetchone()
+        assert (owner, text) == (site.ids["beto"], "Hola Paula, sí enviamos a Cali.")
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def test_close_with_an_outcome_then_a_new_message_reopens(page, site: Site) -> None:
+    cid = _own(site, "573100000041", "Rita Cierre", "cuánto cuesta el sofá?", "ana")
+    sign_in(page, site, "ana")
+    page.goto(f"{site.url}/c/{cid}?view=mine")
+    # Lost without a reason is refused, and nothing changes.
+    page.select_option("#close-form select[name=outcome]", "lost")
+    with page.expect_navigation():
+        page.click("#close-submit")
+    assert "Para cerrar como perdida elige un motivo." in page.inner_text("#error")
+    assert _status(site, cid)[0] == "open"
+    page.select_option("#close-form select[name=outcome]", "lost")
+    page.select_option("#close-form select[name=lost_reason]", "no_budget")
+    with page.expect_navigation():
+        page.click("#close-submit")
+    assert "Conversación cerrada." in page.inner_text("#notice")
+    assert "Perdida" in page.inner_text("#status-banner")
+    assert _status(site, cid) == ("closed", "lost", "lost", "no_budget", None)
+    # Closed: out of the open list and of the SLA filter.
+    page.goto(f"{site.url}/?view=mine&status=any&sla=1")
+    assert page.locator(f'#rows li.card-row[data-id="{cid}"]').count() == 0
+    inbox = site.inbox()
+    try:
+        _say(inbox, "573100000041", "Rita Cierre", "y si pago en cuotas?", 2, 0)
+    finally:
+        inbox.close()
+    status, outcome, *_ = _status(site, cid)
+    assert (status, outcome) == ("open", None)
+    page.goto(f"{site.url}/c/{cid}")
+    assert page.locator("#status-banner").count() == 0
+    assert "Contacto: reabrió la conversación" in page.inner_text("ul.history")
+    assert "Ana: cerró la conversación" in page.inner_text("ul.history")
+
+
+def test_keyboard_send_and_list_moves(page, site: Site) -> None:
+    cid = _own(site, "573100000051", "Karla Teclado", "hola, horario de tienda?", "ana")
+    sign_in(page, site, "ana")
+    page.goto(f"{site.url}/?view=mine")
+    page.keyboard.press("j")
+    first = page.locator("#rows li.card-row").first
+    assert "kbd" in first.get_attribute("class")
+    page.keyboard.press("?")
+    assert page.is_visible("#shortcuts")
+    assert "Ctrl/⌘ + Enter: enviar" in page.inner_text("#shortcuts")
+    page.keyboard.press("Escape")
+    page.goto(f"{site.url}/c/{cid}")
+    page.click("#reply-form textarea")
+    page.keyboard.type("Abrimos de 9 a 18.")
+    with page.expect_navigation():
+        page.keyboard.press("Control+Enter")
+    assert "ok=outbox" in page.url
+    assert "Abrimos de 9 a 18." in page.inner_text("#chat")
+
+
+def test_claiming_what_someone_just_took_names_them(page, site: Site) -> None:
+    cid = _own(site, "573100000061", "Nico Carrera", "info por favor", None)
+    sign_in(page, site, "beto")
+    page.goto(f"{site.url}/c/{cid}")
+    inbox = site.inbox()
+    try:
+        inbox.claim(cid, site.ids["ana"])
+    finally:
+        inbox.close()
+    with page.expect_navigation():
+        page.click("#claim")
+    error = page.inner_text("#error")
+    assert error.startswith("Ana acaba de tomar esta conversación."), error
+    assert "agent" not in error and str(site.ids["ana"]) not in error

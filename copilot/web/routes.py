@@ -176,6 +176,10 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+class Refused(InvalidInput):
+    """Bad input whose message is already in the agent's language (shown as is)."""
+
+
 def _first(data: dict[str, Any], key: str) -> str:
     """One form value as a string (the first, when a key repeats)."""
     value = data.get(key)
@@ -460,6 +464,8 @@ def _act(
     except InboxError as exc:
         status, code = inbox_error_status(exc)
         message = explain(inbox, exc, lang) if explain else None
+        if isinstance(exc, Refused):
+            message = str(exc)
         return _conversation_page(
             request,
             principal,
@@ -489,7 +495,7 @@ def reply(request: Request, cid: CID, data: Form) -> Response:
         if action == "accept":
             text = None  # sent exactly as proposed
         elif not text:
-            raise InvalidInput(translate(_lang(request), "reply.placeholder"))
+            raise Refused(translate(_lang(request), "reply.placeholder"))
         if text is not None and len(text) > 4096:
             raise InvalidInput("the reply is longer than 4096 characters")
         sent = inbox.reply(
@@ -607,7 +613,7 @@ def stage(request: Request, cid: CID, data: Form) -> Response:
         if new != "lost":
             reason = None
         elif reason not in LostReason._value2member_map_:
-            raise InvalidInput(translate(_lang(request), "stage.lost_reason"))
+            raise Refused(translate(_lang(request), "stage.lost_reason"))
         inbox.move_stage(cid, new, agent_id=principal.agent_id, lost_reason=reason)
         return "staged"
 
@@ -646,7 +652,7 @@ def add_task(request: Request, cid: CID, data: Form) -> Response:
         try:
             due = datetime.fromisoformat(raw)
         except ValueError:
-            raise InvalidInput(f"{translate(_lang(request), 'tasks.due')}: {raw[:40]!r}") from None
+            raise Refused(f"{translate(_lang(request), 'tasks.due')}: {raw[:40]!r}") from None
         if due.tzinfo is None:
             due = due.replace(tzinfo=inbox.profile.tz)
         inbox.create_task(cid, title, due, by_agent_id=principal.agent_id)
@@ -688,10 +694,10 @@ def close(request: Request, cid: CID, data: Form) -> Response:
         access.require_manage(inbox.conn, principal, cid)
         outcome = _first(data, "outcome")
         if outcome not in Outcome._value2member_map_:
-            raise InvalidInput(translate(_lang(request), "close.choose"))
+            raise Refused(translate(_lang(request), "close.choose"))
         reason = _first(data, "lost_reason") or None if outcome == "lost" else None
         if outcome == "lost" and reason not in LostReason._value2member_map_:
-            raise InvalidInput(translate(_lang(request), "err.lost_reason"))
+            raise Refused(translate(_lang(request), "err.lost_reason"))
         note = _first(data, "note").strip()[:2000] or None
         inbox.close_conversation(
             cid, outcome, agent_id=principal.agent_id, lost_reason=reason, note=note
