@@ -38,6 +38,7 @@ ALL_MIGRATIONS = [
     "m007_service_tables",
     "m007_close_and_snooze",
     "m008_reads",
+    "m009_search",
 ]
 
 

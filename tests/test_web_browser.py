@@ -503,3 +503,20 @@ def test_claiming_what_someone_just_took_names_them(page, site: Site) -> None:
     error = page.inner_text("#error")
     assert error.startswith("Ana acaba de tomar esta conversación."), error
     assert "agent" not in error and str(site.ids["ana"]) not in error
+
+
+def test_search_ignores_accents_and_highlights_the_match(page, site: Site) -> None:
+    cid = _own(site, "573100000071", "Óscar Búsqueda", "quiero un SOFÁ cama, y el envío?", "ana")
+    sign_in(page, site, "ana")
+    page.goto(f"{site.url}/?view=mine")
+    page.fill("#search", "sofa cama")
+    with page.expect_navigation():
+        page.press("#search", "Enter")
+    card = page.locator(f'#rows li.card-row[data-id="{cid}"]')
+    assert card.count() == 1
+    assert [m.inner_text() for m in card.locator(".last mark").all()] == ["SOFÁ", "cama"]
+    page.fill("#search", "oscar")
+    with page.expect_navigation():
+        page.press("#search", "Enter")
+    assert page.locator("#rows li.card-row").count() == 1
+    assert card.locator(".contact mark").inner_text() == "Ósc" + "ar"

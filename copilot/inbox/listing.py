@@ -3,7 +3,8 @@
 The JSON API, the web inbox and :meth:`Inbox.list_conversations` all call
 :func:`list_conversations`; a conversation's team is the one of
 :mod:`copilot.inbox.access`. Every value is a bound parameter: search text from a
-lead or an agent never steers the SQL.
+lead or an agent never steers the SQL, nor the full-text query
+(:mod:`copilot.inbox.search`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import TypeAdapter
 from copilot.inbox.access import TEAM_SQL, Actor, require_team, visible_sql
 from copilot.inbox.errors import InvalidInput, PermissionDenied
 from copilot.inbox.models import ConversationSummary, from_epoch, to_epoch
+from copilot.inbox.search import MESSAGE_HITS, fts_query
 
 if TYPE_CHECKING:  # pragma: no cover
     from copilot.inbox.store import InboxStore
@@ -69,11 +71,6 @@ class ConversationQuery:
     before: datetime | None = None
     limit: int = 50
     offset: int = 0
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def list_conversations(
@@ -135,19 +132,31 @@ def list_conversations(
             add("c.status = 'open' AND c.waiting_since IS NOT NULL AND c.waiting_since <= ?", limit)
         else:
             add("(c.status != 'open' OR c.waiting_since IS NULL OR c.waiting_since > ?)", limit)
+    with_sql, with_params, join = "", [], ""
     if query.text:
-        like = _like(query.text.strip())
-        add(
-            "(ct.name LIKE ? ESCAPE '\\' OR COALESCE(ct.wa_id, ct.user_id) LIKE ? ESCAPE '\\'"
-            " OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id"
-            " AND m.text LIKE ? ESCAPE '\\'))",
-            like,
-            like,
-            like,
+        match = fts_query(query.text)
+        if match is None:
+            return []
+        # The best hit per conversation: its contact (name, number) before its
+        # messages, then by FTS5 rank; the matched message comes along.
+        with_sql = (
+            "WITH best AS (SELECT cid, kind, score, mid FROM (SELECT cid, kind, score, mid,"
+            " ROW_NUMBER() OVER (PARTITION BY cid ORDER BY kind, score) AS n FROM ("
+            " SELECT c2.id AS cid, 0 AS kind, cs.rank AS score, NULL AS mid"
+            " FROM contact_search cs JOIN conversations c2 ON c2.contact_id = cs.rowid"
+            " WHERE contact_search MATCH ?"
+            " UNION ALL SELECT m.conversation_id, 1, h.rank, m.id FROM (SELECT rowid, rank"
+            " FROM message_search WHERE message_search MATCH ? ORDER BY rank LIMIT ?) h"
+            " JOIN messages m ON m.id = h.rowid)) WHERE n = 1) "
         )
+        with_params = [match, match, MESSAGE_HITS]
+        join = " JOIN best b ON b.cid = c.id"
     if query.before is not None:
         add("c.last_message_at < ?", to_epoch(query.before))
-    if query.view == "unassigned":
+    if join:
+        # A search: the best matches first.
+        order = "b.kind, b.score, c.last_message_at DESC, c.id DESC"
+    elif query.view == "unassigned":
         # The queue: whoever has waited longest comes first.
         order = "COALESCE(c.waiting_since, c.created_at) ASC, c.id ASC"
     else:
@@ -156,8 +165,13 @@ def list_conversations(
     if actor is not None:
         columns += f", {UNREAD_SQL} AS unread"
         head.append(actor.agent_id)
-    sql = f"SELECT {columns}{_FROM} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"
-    cur = inbox.conn.execute(sql, (*head, *params, query.limit, query.offset))
+    if join:
+        columns += ", b.mid AS match_seq"
+    sql = (
+        f"{with_sql}SELECT {columns}{_FROM}{join} WHERE {' AND '.join(where)}"
+        f" ORDER BY {order} LIMIT ? OFFSET ?"
+    )
+    cur = inbox.conn.execute(sql, (*with_params, *head, *params, query.limit, query.offset))
     names = [d[0] for d in cur.description]
     rows = []
     for values in cur.fetchall():
@@ -170,7 +184,23 @@ def list_conversations(
         row["tags"] = json.loads(row["tags"] or "[]")
         row["unread"] = bool(row.get("unread"))
         rows.append(row)
+    if join:
+        _attach_matches(inbox, rows)
     return rows
+
+
+def _attach_matches(inbox: InboxStore, rows: list[dict[str, Any]]) -> None:
+    """Give each searched row ``match_text``: the text of its best matching
+    message (None when the contact matched), for highlighting."""
+    seqs = [r["match_seq"] for r in rows if r.get("match_seq") is not None]
+    texts: dict[int, str] = {}
+    if seqs:
+        marks = ",".join("?" * len(seqs))
+        texts = dict(
+            inbox.conn.execute(f"SELECT id, text FROM messages WHERE id IN ({marks})", seqs)
+        )
+    for row in rows:
+        row["match_text"] = texts.get(row.pop("match_seq", None) or 0)
 
 
 def summaries(rows: list[dict[str, Any]]) -> list[ConversationSummary]:

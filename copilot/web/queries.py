@@ -23,6 +23,7 @@ from copilot.inbox.listing import (
     list_conversations,
 )
 from copilot.inbox.models import to_epoch
+from copilot.inbox.search import highlight
 from copilot.service.auth import Principal
 
 __all__ = ["PAGE_SIZE", "VIEWS", "ListQuery", "Row", "list_rows", "live_state", "view_counts"]
@@ -72,6 +73,9 @@ class Row:
     status: str = "open"
     outcome: str | None = None
     unread: bool = False
+    #: With a search: the contact and the matching text as (segment, is_match).
+    contact_parts: list[tuple[str, bool]] | None = None
+    match_parts: list[tuple[str, bool]] | None = None
 
 
 def list_rows(
@@ -126,6 +130,12 @@ def list_rows(
                 status=r["status"],
                 outcome=r["outcome"],
                 unread=r["unread"],
+                contact_parts=highlight(r["contact_name"] or r["contact_key"], query.q)
+                if query.q
+                else None,
+                match_parts=highlight(r.get("match_text") or r["last_message_text"], query.q)
+                if query.q
+                else None,
             )
         )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
