@@ -31,6 +31,7 @@ from litestar.testing import TestClient
 from copilot.inbox import Inbox
 from copilot.models import Contact, Message
 from copilot.service import Settings, create_app
+from copilot.web.session import session_cookie
 
 LEAD_LINES = [
     "hola, cuanto sale el sofá de 3 puestos?",
@@ -109,12 +110,19 @@ def main() -> None:
                 ("list: agent, mine", agent_token, "/?view=mine", 150),
                 ("list: agent, unassigned (oldest first)", agent_token, "/?view=unassigned", 150),
                 ("list: admin, all + SLA breached filter", admin_token, "/?view=all&sla=1", 150),
+                (
+                    "search: agent, team, 'sofa' (accents ignored)",
+                    agent_token,
+                    "/?view=team&q=sofa",
+                    150,
+                ),
+                ("search: admin, all, 'hola envios'", admin_token, "/?view=all&q=hola+envios", 150),
                 ("conversation view (30 msgs, analysis)", agent_token, f"/c/{real[0]}", 100),
                 ("conversation view (bulk, 10 msgs)", admin_token, "/c/5000", 100),
             ]
             for label, token, url, target in cases:
                 client.cookies.clear()
-                client.cookies.set("lc_session", token)
+                client.cookies.set("lc_session", session_cookie(app.state.service, token))
                 for _ in range(10):  # warm up (templates compiled, caches filled)
                     page = client.get(url, follow_redirects=False)
                     assert page.status_code == 200, url

@@ -463,22 +463,23 @@ def _demo_loaded(inbox: Inbox) -> bool:
 
 
 def _agents(inbox: Inbox) -> dict[str, tuple[int, str]]:
-    """The demo agents (created, or found with a fresh token) as key -> (id, token)."""
+    """The demo agents (created, or found) as key -> (id, token). Their tokens
+    come from the database's own secret: the same on every start of the demo on
+    the same file, so nobody is signed out by a restart."""
     existing = {a.name: a for a in inbox.agents()}
     out = {}
     for key, (name, team, role) in AGENTS.items():
         agent = existing.get(name)
         if agent is None:
-            agent, token = inbox.create_agent(name, team, role)  # type: ignore[arg-type]
-        else:
-            token = inbox.rotate_token(agent.id)
-        out[key] = (agent.id, token)
+            agent, _ = inbox.create_agent(name, team, role)  # type: ignore[arg-type]
+        out[key] = (agent.id, inbox.demo_token(agent.id))
     return out
 
 
 def load_demo(inbox: Inbox, now: datetime | None = None) -> str:
-    """Create the demo agents and conversations (once; a second call only gives the
-    agents new tokens) and return a summary with each agent's token to sign in."""
+    """Create the demo agents and conversations (once; a second call changes
+    nothing) and return a summary with each agent's token to sign in (the same
+    tokens on every call for the same database)."""
     agents = _agents(inbox)
     loaded = 0
     if not _demo_loaded(inbox):
@@ -495,7 +496,9 @@ def load_demo(inbox: Inbox, now: datetime | None = None) -> str:
         replay.tick()  # acknowledgements and out-of-hours replies due by now
         loaded = len(LEADS)
     lines = [f"{loaded} demo conversations loaded" if loaded else "demo data already present"]
-    lines.append("sign in at / with one of these tokens (shown now only):")
+    lines.append(
+        "sign in at / with one of these tokens (the same on every start of this database):"
+    )
     for key, (_agent_id, token) in agents.items():
         name, team, role = AGENTS[key]
         lines.append(f"  {name:<15} {role:<5} team {team:<7} {token}")

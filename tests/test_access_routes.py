@@ -388,6 +388,7 @@ OPEN_WEB = {
     ("GET", "/login"): "the sign-in form",
     ("POST", "/login"): "signing in checks the token itself",
     ("POST", "/logout"): "ends the caller's own session",
+    ("POST", "/logout/everywhere"): "ends every session of the caller only",
     ("GET", "/lang/{code}"): "a language preference cookie",
     ("GET", "/static/{file_path}"): "stylesheets and scripts",
 }
@@ -458,7 +459,7 @@ def test_every_web_page_refuses_another_teams_data_like_the_api(
 
     site.me = site.ids[who]
     web = site.web(who)
-    csrf = csrf_for_session(site.tokens[who])
+    csrf = csrf_for_session(web.cookies.get("lc_session"))
     tables, rows, before = site.digest()
     leaks: list[str] = []
     calls = 0

@@ -83,7 +83,7 @@ def test_far_due_dates_are_refused_naming_the_field(client: TestClient, chaos_re
     )
     assert ok.status_code == 201, ok.text
     _login(client)
-    csrf = csrf_for_session(ADMIN)
+    csrf = csrf_for_session(client.cookies.get("lc_session"))  # the signed session's
     r = client.post(f"/c/{cid}/tasks", data={"csrf": csrf, "title": "x", "due": "9999-12-31T23:00"})
     assert r.status_code == 422
     assert "due_at" in r.text

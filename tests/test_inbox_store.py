@@ -39,6 +39,7 @@ ALL_MIGRATIONS = [
     "m007_close_and_snooze",
     "m008_reads",
     "m009_search",
+    "m010_web_sessions",
 ]
 
 

@@ -42,11 +42,19 @@ def test_demo_fills_a_living_inbox_once_and_prints_tokens(tmp_path: Path) -> Non
     # Metrics have something to show.
     report = inbox.metrics(datetime(2026, 11, 1, tzinfo=UTC), now)
     assert report.first_response["all"]["all"].answered >= 20
-    # A second load adds nothing and gives fresh tokens (the old ones stop working).
+    # A second load (the next start on the same file) adds nothing and prints the
+    # same tokens, which still work: nobody is signed out by a restart.
+    inbox.close()
+    inbox = Inbox(str(tmp_path / "demo.db"))
+    conn = inbox.conn
     again = load_demo(inbox, now=now)
     assert "already present" in again
     assert conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0] == len(LEADS)
-    assert not any(inbox.authenticate(token) for token in tokens)
+    assert [line.split()[-1] for line in again.splitlines() if line.split()[-1] in tokens] == tokens
+    assert all(inbox.authenticate(token) for token in tokens)
+    # Another database gets other tokens.
+    other = Inbox(str(tmp_path / "other.db"))
+    assert not set(tokens) & {line.split()[-1] for line in load_demo(other, now=now).splitlines()}
     assert (
         conn.execute(
             "SELECT COUNT(*) FROM contacts WHERE wa_id NOT LIKE ?", (DEMO_PREFIX + "%",)

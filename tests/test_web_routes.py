@@ -18,7 +18,7 @@ from copilot.inbox import Inbox
 from copilot.models import Contact, Message
 from copilot.service import Settings, create_app
 from copilot.web import i18n
-from copilot.web.session import csrf_for_session
+from copilot.web.session import csrf_for_session, session_cookie
 
 ADMIN = "web-admin-token-0123456789"
 
@@ -42,7 +42,8 @@ class World:
         assert r.status_code == 200, r.text[:500]
 
     def csrf(self, who: str) -> str:
-        return csrf_for_session(self.tokens[who])
+        # Derived from the signed session cookie that ``who`` gets at sign-in.
+        return csrf_for_session(session_cookie(self.client.app.state.service, self.tokens[who]))
 
 
 def _ingest(inbox: Inbox, wa_id: str, name: str, text: str, minutes_ago: float, n: int) -> int:
@@ -495,3 +496,55 @@ def test_only_the_owner_or_an_admin_corrects_and_only_with_csrf(world: World) ->
     assert [c.corrected for c in world.inbox.corrections(conversation_id=cid)] == [
         {"intent": "pricing"}
     ]
+
+
+def test_the_cookie_holds_no_token_and_a_forged_one_signs_nobody_in(world: World) -> None:
+    world.login("ana")
+    value = world.client.cookies.get("lc_session")
+    assert world.tokens["ana"] not in value
+    assert world.client.get("/", follow_redirects=False).status_code == 200
+    agent_id, kind, epoch, signature = value.split(".")
+    forged = [
+        f"{world.ids['beto']}.{kind}.{epoch}.{signature}",  # another agent, same signature
+        f"{agent_id}.admin.{epoch}.{signature}",
+        f"{agent_id}.{kind}.{int(epoch) + 1}.{signature}",
+        f"{agent_id}.{kind}.{epoch}.{'0' * 64}",
+        world.tokens["ana"],  # a bare token is no session
+        "x.y",
+    ]
+    for bad in forged:
+        world.client.cookies.clear()
+        world.client.cookies.set("lc_session", bad)
+        assert world.client.get("/", follow_redirects=False).status_code == 303, bad
+
+
+def test_sign_out_everywhere_ends_every_session_and_a_rotated_token_too(world: World) -> None:
+    from litestar.testing import TestClient
+
+    world.login("ana")
+    other = TestClient(world.client.app)
+    other.cookies.set("lc_session", world.client.cookies.get("lc_session"))  # a second device
+    assert other.get("/", follow_redirects=False).status_code == 200
+    assert world.client.post("/logout/everywhere", data={"csrf": "nope"}).status_code == 403
+    r = world.client.post(
+        "/logout/everywhere", data={"csrf": world.csrf("ana")}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/login?bye=1"
+    assert other.get("/", follow_redirects=False).status_code == 303
+    # The token itself still signs in; rotating it ends that session too.
+    world.login("ana")
+    assert world.client.get("/", follow_redirects=False).status_code == 200
+    world.tokens["ana"] = world.inbox.rotate_token(world.ids["ana"])
+    assert world.client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_session_survives_a_restart_on_the_same_database(world: World) -> None:
+    from litestar.testing import TestClient
+
+    world.login("beto")
+    value = world.client.cookies.get("lc_session")
+    app = create_app(Settings(db=str(world.db), background=False, admin_token=ADMIN))
+    with TestClient(app) as restarted:
+        restarted.cookies.set("lc_session", value)
+        page = restarted.get("/", follow_redirects=False)
+        assert page.status_code == 200 and "Beto" in page.text

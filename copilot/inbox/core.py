@@ -15,6 +15,7 @@ from copilot.inbox.ingest import Analyzer
 from copilot.inbox.metrics import MetricsMixin
 from copilot.inbox.models import ConversationDetail, InboxConfig
 from copilot.inbox.replies import OutboxSender, Sender
+from copilot.inbox.sessions import SessionsMixin
 from copilot.inbox.tasks import TasksMixin
 from copilot.inbox.ticker import TickMixin
 from copilot.profile import BusinessProfile
@@ -28,6 +29,7 @@ class Inbox(
     ClosingMixin,
     TasksMixin,
     MetricsMixin,
+    SessionsMixin,
 ):
     """The shared inbox: store, ingest, edits / revokes / reactions, assignment,
     pipeline, replies, tasks, clock and metrics over one SQLite database.

@@ -527,6 +527,17 @@ def m009_search(db: Database) -> None:
     db.execute("INSERT INTO contact_search (contact_search) VALUES ('rebuild')")
 
 
+@migrations()
+def m010_web_sessions(db: Database) -> None:
+    """Web sessions that survive restarts and can all be ended at once: an epoch
+    per agent (signing out everywhere moves it) and the inbox's own secrets
+    (what signs the session cookies and derives the demo tokens)."""
+    db.execute("ALTER TABLE agents ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "CREATE TABLE inbox_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
+    )
+
+
 #: Files whose header this process already checked (see ``_check_file``).
 _HEADER_CHECKED: set[str] = set()
 

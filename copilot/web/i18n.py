@@ -20,6 +20,11 @@ _MESSAGES: dict[str, tuple[str, str, str]] = {
     "nav.inbox": ("Bandeja", "Inbox", "Caixa"),
     "nav.metrics": ("Métricas", "Metrics", "Métricas"),
     "nav.signout": ("Salir", "Sign out", "Sair"),
+    "nav.signout_all": (
+        "Salir en todos los dispositivos",
+        "Sign out everywhere",
+        "Sair em todos os dispositivos",
+    ),
     "nav.language": ("Idioma", "Language", "Idioma"),
     "nav.signed_in_as": ("Conectado como", "Signed in as", "Conectado como"),
     "role.admin": ("administrador", "admin", "administrador"),

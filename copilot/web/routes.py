@@ -33,7 +33,7 @@ from copilot.inbox import (
     access,
 )
 from copilot.inbox.listing import count_unread
-from copilot.service.auth import Principal, authenticate
+from copilot.service.auth import Principal
 from copilot.service.errors import inbox_error_status
 from copilot.taxonomy import LostReason, Origin, Stage
 from copilot.web import session
@@ -231,11 +231,11 @@ def login(request: Request, data: Form) -> Response:
     if not session.check_login_nonce(request, _first(data, "nonce")):
         return _login_again(request, target, "err.csrf", 403)
     token = _first(data, "token").strip()
-    principal = authenticate(request.app.state.service, token) if token else None
-    if principal is None:
+    value = session.session_cookie(request.app.state.service, token) if token else None
+    if value is None:
         return _login_again(request, target, "login.bad_token", 401)
     response = Redirect(target, status_code=303)
-    session.set_session(response, request, token)
+    session.set_session(response, request, value)
     return response
 
 
@@ -256,6 +256,18 @@ def logout(request: Request, data: Form) -> Response:
     """Forget the session (the form carries the CSRF token)."""
     if not session.check_csrf(request, _first(data, session.CSRF_FIELD)):
         return _error_page(request, 403, "err.csrf")
+    response = Redirect("/login?bye=1", status_code=303)
+    session.clear_session(response)
+    return response
+
+
+@post("/logout/everywhere", sync_to_thread=True)
+def logout_everywhere(request: Request, data: Form) -> Response:
+    """End every session of the signed-in agent, on every device (CSRF-checked)."""
+    principal = session.current_principal(request)
+    if not session.check_csrf(request, _first(data, session.CSRF_FIELD)):
+        return _error_page(request, 403, "err.csrf")
+    _inbox(request).sign_out_everywhere(principal.agent_id)
     response = Redirect("/login?bye=1", status_code=303)
     session.clear_session(response)
     return response
@@ -791,6 +803,7 @@ def web_router() -> Router:
             login_form,
             login,
             logout,
+            logout_everywhere,
             set_language,
             inbox_list,
             conversation,

@@ -1,13 +1,17 @@
-"""Sign-in state of the web inbox: the agent's token in an HTTP-only cookie, and
+"""Sign-in state of the web inbox: a signed session in an HTTP-only cookie, and
 the CSRF token every form carries.
 
-The cookie holds the agent's bearer token itself (checked on every request with
-the service's own :func:`copilot.service.auth.authenticate`, so the API and the
-pages share one mechanism and a revoked or rotated token signs the page out at
-once). The CSRF token is derived from the session token with HMAC, so it needs
-no server-side storage, is the same in every worker process, and cannot be
-computed by a page that does not know the (HTTP-only) cookie. Before sign-in the
-login form uses a double-submit nonce cookie instead.
+Signing in checks the agent's bearer token with the service's own
+:func:`copilot.service.auth.authenticate` (one mechanism for the API and the
+pages). The cookie then holds no token: it names the agent, the kind of
+credential and the agent's session epoch, signed (HMAC-SHA256) with a secret
+kept in the inbox database over those and the hash of the token used. So a
+session survives a restart and works in every worker process; rotating or
+revoking the token, deactivating the agent or signing out everywhere (which
+moves the epoch) ends it at once. The CSRF token is derived from the cookie
+with HMAC, so it needs no server-side storage and cannot be computed by a page
+that does not know the (HTTP-only) cookie. Before sign-in the login form uses a
+double-submit nonce cookie instead.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import secrets
 
 from litestar import Request, Response
 
+from copilot.inbox.agents import hash_token
 from copilot.service.auth import Principal, authenticate
 
 SESSION_COOKIE = "lc_session"
@@ -33,22 +38,69 @@ class NotSignedIn(Exception):
 
 
 def session_token(request: Request) -> str | None:
-    """The token in the session cookie, if any."""
+    """The value of the session cookie, if any."""
     token = request.cookies.get(SESSION_COOKIE)
     return token if token and len(token) <= 512 else None
 
 
+def _signature(state, agent_id: int, kind: str, epoch: int, token_hash: str) -> str:
+    key = state.inbox().secret("web_sessions")
+    message = f"{agent_id}|{kind}|{epoch}|{token_hash}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def session_cookie(state, token: str) -> str | None:
+    """The session cookie's value for a sign-in with bearer ``token`` (None:
+    the token signs nobody in)."""
+    principal = authenticate(state, token)
+    if principal is None:
+        return None
+    admin = state.settings.admin_token
+    kind = "admin" if admin and hmac.compare_digest(token.encode(), admin.encode()) else "agent"
+    found = state.inbox().session_state(principal.agent_id)
+    epoch = found[1] if found else 0
+    signature = _signature(state, principal.agent_id, kind, epoch, hash_token(token))
+    return f"{principal.agent_id}.{kind}.{epoch}.{signature}"
+
+
+def principal_of_cookie(state, value: str | None) -> Principal | None:
+    """Who a session cookie signs in, or None (forged, expired by a new epoch,
+    a rotated token, an inactive agent)."""
+    if not value:
+        return None
+    parts = value.split(".")
+    if len(parts) != 4 or not parts[0].isdigit() or not parts[2].isdigit():
+        return None
+    agent_id, kind, epoch, signature = int(parts[0]), parts[1], int(parts[2]), parts[3]
+    found = state.inbox().session_state(agent_id)
+    if found is None or found[1] != epoch:
+        return None
+    token_hash, _, active = found
+    if kind == "admin":
+        admin = state.settings.admin_token
+        if not admin or state.admin_agent_id != agent_id:
+            return None
+        token_hash = hash_token(admin)
+    elif kind != "agent" or not active:
+        return None
+    if not hmac.compare_digest(_signature(state, agent_id, kind, epoch, token_hash), signature):
+        return None
+    if kind == "admin":
+        return Principal(agent_id=agent_id, role="admin", name="admin")
+    agent = state.inbox().agent(agent_id)
+    return Principal(agent_id=agent.id, role=agent.role, team=agent.team, name=agent.name)
+
+
 def current_principal(request: Request) -> Principal:
     """The signed-in agent, or :class:`NotSignedIn`."""
-    state = request.app.state.service
-    principal = authenticate(state, session_token(request))
+    principal = principal_of_cookie(request.app.state.service, session_token(request))
     if principal is None:
         raise NotSignedIn
     return principal
 
 
 def csrf_for_session(token: str) -> str:
-    """The CSRF token of a session (HMAC of a fixed label keyed by the session token)."""
+    """The CSRF token of a session (HMAC of a fixed label keyed by the session cookie)."""
     return hmac.new(token.encode(), b"lead-copilot-web-csrf", hashlib.sha256).hexdigest()
 
 
@@ -97,11 +149,11 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
 
-def set_session(response: Response, request: Request, token: str) -> None:
-    """Put the agent's token in the HTTP-only session cookie."""
+def set_session(response: Response, request: Request, value: str) -> None:
+    """Put the signed session (:func:`session_cookie`) in the HTTP-only cookie."""
     response.set_cookie(
         SESSION_COOKIE,
-        token,
+        value,
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
