@@ -389,6 +389,8 @@ OPEN_WEB = {
     ("POST", "/login"): "signing in checks the token itself",
     ("POST", "/logout"): "ends the caller's own session",
     ("POST", "/logout/everywhere"): "ends every session of the caller only",
+    ("GET", "/events"): "a stream (not walked here): its access filter is tested in"
+    " test_inbox_changes, its page in test_web_browser",
     ("GET", "/lang/{code}"): "a language preference cookie",
     ("GET", "/static/{file_path}"): "stylesheets and scripts",
 }

@@ -520,3 +520,44 @@ def test_search_ignores_accents_and_highlights_the_match(page, site: Site) -> No
         page.press("#search", "Enter")
     assert page.locator("#rows li.card-row").count() == 1
     assert card.locator(".contact mark").inner_text() == "Ósc" + "ar"
+
+
+def test_server_sent_events_bring_messages_and_fresh_panels_while_the_page_is_open(
+    page, site: Site
+) -> None:
+    cid = _own(site, "573100000081", "Vera Vivo", "hola, buenas tardes", "ana")
+    sign_in(page, site, "ana")
+    streams: list[str] = []
+    polls: list[str] = []
+    page.on("request", lambda r: streams.append(r.url) if r.url.endswith("/events") else None)
+    page.on("request", lambda r: polls.append(r.url) if r.url.endswith("/live") else None)
+    page.goto(f"{site.url}/c/{cid}?view=mine")
+    page.wait_for_function("() => document.querySelector('#rows') !== null")
+    deadline = time.monotonic() + 15
+    while not streams and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert streams, "the page opened no event stream"
+    before = page.inner_text("#an-intent")
+    # Once connected the page catches up once; then nothing is fetched while
+    # nothing happens: only events wake it.
+    deadline = time.monotonic() + 15
+    while not polls and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(300)
+    polls.clear()
+    page.wait_for_timeout(1500)
+    assert polls == []
+    inbox = site.inbox()
+    try:
+        _say(inbox, "573100000081", "Vera Vivo", "cuánto cuesta el sofá de 3 puestos?", 2, 0)
+    finally:
+        inbox.close()
+    page.wait_for_selector("#chat >> text=cuánto cuesta el sofá de 3 puestos?", timeout=15_000)
+    assert page.is_visible("#live-new")
+    # The analysis panel follows without a reload.
+    page.wait_for_function(
+        "(before) => document.querySelector('#an-intent').innerText !== before", arg=before
+    )
+    assert "Precio" in page.inner_text("#an-intent")
+    # A conversation of the list changed: its card shows the new last message.
+    page.wait_for_selector(f'#rows li.card-row[data-id="{cid}"] >> text=sofá de 3 puestos')

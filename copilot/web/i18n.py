@@ -323,6 +323,24 @@ _MESSAGES: dict[str, tuple[str, str, str]] = {
     "hist.status.open": ("abierta", "open", "aberta"),
     "hist.status.closed": ("cerrada", "closed", "encerrada"),
     "hist.status.snoozed": ("pospuesta", "snoozed", "adiada"),
+    "live.notify_on": ("Activar avisos", "Turn on notifications", "Ativar avisos"),
+    "live.sound_on": ("Sonido: sí", "Sound: on", "Som: sim"),
+    "live.sound_off": ("Sonido: no", "Sound: off", "Som: não"),
+    "live.new_message": (
+        "Nuevo mensaje de {name}",
+        "New message from {name}",
+        "Nova mensagem de {name}",
+    ),
+    "live.handoff": (
+        "Necesita una persona: {name}",
+        "Needs a person: {name}",
+        "Precisa de uma pessoa: {name}",
+    ),
+    "live.panels": (
+        "Análisis y sugerencia actualizados.",
+        "Analysis and suggestion updated.",
+        "Análise e sugestão atualizadas.",
+    ),
     "list.pick": (
         "Elige una conversación de la lista.",
         "Pick a conversation from the list.",

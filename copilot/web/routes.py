@@ -39,6 +39,7 @@ from copilot.taxonomy import LostReason, Origin, Stage
 from copilot.web import session
 from copilot.web.formatting import duration, local_time
 from copilot.web.i18n import LANGUAGE_NAMES, LANGUAGES, label, negotiate, translate, translator
+from copilot.web.live import events
 from copilot.web.queries import VIEWS, ListQuery, list_rows, live_state, view_counts
 from copilot.web.views import conversation_context, metrics_context
 
@@ -156,7 +157,11 @@ def _error_page(request: Request, status: int, key: str, detail: str = "") -> Re
 
 
 def _not_signed_in(request: Request, _: Exception) -> Response:
-    if request.url.path.endswith("/live") or request.headers.get("x-requested-with"):
+    if (
+        request.url.path.endswith(("/live", "/events"))
+        or request.headers.get("x-requested-with")
+        or "text/event-stream" in request.headers.get("accept", "")
+    ):
         return Response({"error": "unauthorized"}, status_code=401)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return Redirect("/login?" + urlencode({"next": target}), status_code=303)
@@ -825,6 +830,7 @@ def web_router() -> Router:
             snooze,
             suggest,
             metrics,
+            events,
             static,
         ],
         include_in_schema=False,

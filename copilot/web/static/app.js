@@ -1,22 +1,136 @@
-// Lead Copilot web inbox: live updates by polling, and drafts kept across reloads.
+// Lead Copilot web inbox: live updates by server-sent events (polling only where
+// EventSource is missing or refused), keyboard shortcuts, drafts kept across reloads.
 // Small on purpose: every page works without it (forms post and redirect).
 (function () {
   "use strict";
   var POLL_MS = Number(document.documentElement.dataset.pollMs || 4000);
+  var refreshers = [];   // {run, wants(change)}
+  var pollTimer = null;
 
-  function poll(fn) {
-    var busy = false;
-    setInterval(function () {
-      if (busy || document.hidden) return;
+  // One refresher runs once at a time; a call while it runs queues one more run.
+  function live(run, wants) {
+    var busy = false, again = false;
+    function go() {
+      if (busy) { again = true; return; }
       busy = true;
-      fn().catch(function () {}).then(function () { busy = false; });
-    }, POLL_MS);
+      run().catch(function () {}).then(function () {
+        busy = false;
+        if (again) { again = false; go(); }
+      });
+    }
+    refreshers.push({ run: go, wants: wants });
+  }
+
+  function refreshAll() { refreshers.forEach(function (r) { r.run(); }); }
+
+  function startPolling() {
+    if (pollTimer) return;
+    pollTimer = setInterval(function () { if (!document.hidden) refreshAll(); }, POLL_MS);
+  }
+
+  function startEvents() {
+    if (!window.EventSource || !refreshers.length) { if (refreshers.length) startPolling(); return; }
+    var source = new EventSource("/events");
+    // Connected (again): catch up on whatever happened before the stream began.
+    source.addEventListener("ready", refreshAll);
+    source.addEventListener("conversation", function (ev) {
+      var change;
+      try { change = JSON.parse(ev.data); } catch (e) { return; }
+      refreshers.forEach(function (r) { if (r.wants(change)) r.run(); });
+      notify(change);
+    });
+    source.addEventListener("error", function () {
+      // Closed for good (signed out, refused): fall back to polling.
+      if (source.readyState === 2) startPolling();
+    });
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) refreshAll(); });
+  }
+
+  // --- notifications and sound -------------------------------------------------------
+  var texts = {};
+  var told = {};
+  function loadTexts() {
+    var node = document.getElementById("live-text");
+    if (node) { try { texts = JSON.parse(node.textContent); } catch (e) { texts = {}; } }
+  }
+
+  function toast(text) {
+    var box = document.getElementById("toast");
+    if (!box) return;
+    box.textContent = text;
+    box.classList.remove("hidden");
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(function () { box.classList.add("hidden"); }, 4000);
+  }
+
+  function soundOn() {
+    try { return localStorage.getItem("lc-sound") !== "off"; } catch (e) { return true; }
+  }
+
+  function beep() {
+    if (!soundOn()) return;
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    try {
+      var ctx = beep.ctx || (beep.ctx = new Ctx());
+      var osc = ctx.createOscillator(), gain = ctx.createGain();
+      osc.frequency.value = 880;
+      gain.gain.value = 0.05;
+      osc.connect(gain); gain.connect(ctx.destination);
+      osc.start(); osc.stop(ctx.currentTime + 0.12);
+    } catch (e) { /* the browser may refuse sound before a click */ }
+  }
+
+  // A new message in one's own conversation, or a new handoff in one's team,
+  // while one is not looking at that conversation.
+  function notify(change) {
+    var body = document.body;
+    var conv = document.getElementById("conversation");
+    if (conv && String(change.id) === conv.dataset.cid && !document.hidden) return;
+    var text = null;
+    if (change.inbound && String(change.owner_id) === body.dataset.me) {
+      text = texts.message;
+    } else if (change.handoff && change.kinds.indexOf("analysis") >= 0 && body.dataset.team &&
+               change.team === body.dataset.team && !told["h" + change.id]) {
+      told["h" + change.id] = true;
+      text = texts.handoff;
+    }
+    if (!text) return;
+    text = text.replace("{name}", change.contact || "");
+    toast(text);
+    beep();
+    if (document.hidden && window.Notification && Notification.permission === "granted") {
+      try { new Notification(text); } catch (e) { /* some browsers only allow it from a worker */ }
+    }
+  }
+
+  function liveControls() {
+    var ask = document.getElementById("notify-btn");
+    if (ask && window.Notification && Notification.permission === "default") {
+      ask.classList.remove("hidden");
+      ask.addEventListener("click", function () {
+        Notification.requestPermission().then(function () { ask.classList.add("hidden"); });
+      });
+    }
+    var sound = document.getElementById("sound-btn");
+    if (!sound) return;
+    function show() {
+      var on = soundOn();
+      sound.textContent = on ? sound.dataset.on : sound.dataset.off;
+      sound.setAttribute("aria-label", sound.textContent);
+      sound.setAttribute("aria-pressed", on ? "true" : "false");
+    }
+    show();
+    sound.addEventListener("click", function () {
+      try { localStorage.setItem("lc-sound", soundOn() ? "off" : "on"); } catch (e) { /* private mode */ }
+      show();
+    });
   }
 
   // The list: refresh the rows when they change (the server answers 304 otherwise).
   function liveList(tbody) {
     var etag = null;
-    poll(function () {
+    live(function () {
       var headers = { "X-Requested-With": "fetch" };
       if (etag) headers["If-None-Match"] = etag;
       return fetch(tbody.dataset.liveUrl, { credentials: "same-origin", headers: headers })
@@ -33,7 +147,7 @@
           tbody.innerHTML = html;
           markSelected();
         });
-    });
+    }, function () { return true; });
   }
 
   // The split view: the open conversation stays marked in the refreshed list.
@@ -139,8 +253,12 @@
     var shownSeq = pageSeq;
     var shownOwner = pageOwner;
     var version = null;
-    poll(function () {
-      return fetch(root.dataset.liveUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+    var panelsDue = false;
+    function get(url) {
+      return fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } });
+    }
+    live(function () {
+      return get(root.dataset.liveUrl)
         .then(function (r) { return r.status === 200 ? r.json() : null; })
         .then(function (state) {
           if (!state) return null;
@@ -148,21 +266,58 @@
           var changed = state.seq !== shownSeq || newOwner !== shownOwner ||
             (version !== null && state.version !== version);
           version = state.version;
-          if (!changed) return null;
-          if (state.seq > pageSeq) document.getElementById("live-new").classList.remove("hidden");
-          if (newOwner !== pageOwner) document.getElementById("live-owner").classList.remove("hidden");
-          return fetch(root.dataset.chatUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-            .then(function (r) { return r.status === 200 ? r.text() : null; })
-            .then(function (html) {
-              if (!html) return;
-              chatbox.innerHTML = html;
-              shownSeq = state.seq;
-              shownOwner = newOwner;
-              var list = document.getElementById("chat");
-              if (list) list.scrollTop = list.scrollHeight;
-            });
+          var panels = panelsDue || changed;
+          panelsDue = false;
+          var steps = [];
+          if (changed) {
+            if (state.seq > pageSeq) document.getElementById("live-new").classList.remove("hidden");
+            if (newOwner !== pageOwner) document.getElementById("live-owner").classList.remove("hidden");
+            steps.push(get(root.dataset.chatUrl)
+              .then(function (r) { return r.status === 200 ? r.text() : null; })
+              .then(function (html) {
+                if (!html) return;
+                chatbox.innerHTML = html;
+                shownSeq = state.seq;
+                shownOwner = newOwner;
+                var list = document.getElementById("chat");
+                if (list) list.scrollTop = list.scrollHeight;
+              }));
+          }
+          if (panels) steps.push(refreshPanels());
+          return Promise.all(steps);
         });
+    }, function (change) {
+      if (String(change.id) !== root.dataset.cid) return false;
+      if (change.kinds.indexOf("analysis") >= 0 || change.kinds.indexOf("suggestion") >= 0) panelsDue = true;
+      return true;
     });
+  }
+
+  // The analysis panel, and the suggestion unless the agent is working on it,
+  // come fresh from the page itself (the same access-checked route).
+  function refreshPanels() {
+    return fetch(window.location.pathname, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (r) { return r.status === 200 ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var changed = false;
+        var oldAn = document.querySelector("section.analysis");
+        var newAn = fresh.querySelector("section.analysis");
+        if (oldAn && newAn && oldAn.innerHTML !== newAn.innerHTML) {
+          oldAn.innerHTML = newAn.innerHTML;
+          changed = true;
+        }
+        var oldSug = document.querySelector("section.suggestion");
+        var newSug = fresh.querySelector("section.suggestion");
+        var area = oldSug && oldSug.querySelector("textarea");
+        var untouched = !area || (area.value === area.defaultValue && document.activeElement !== area);
+        if (oldSug && newSug && untouched && oldSug.innerHTML !== newSug.innerHTML) {
+          oldSug.innerHTML = newSug.innerHTML;
+          changed = true;
+        }
+        if (changed && texts.panels) toast(texts.panels);
+      });
   }
 
   // Drafts survive a reload (kept per conversation in sessionStorage; cleared on send).
@@ -189,5 +344,8 @@
     drafts();
     keyboard();
     markSelected();
+    loadTexts();
+    liveControls();
+    startEvents();
   });
 })();
