@@ -561,3 +561,58 @@ def test_server_sent_events_bring_messages_and_fresh_panels_while_the_page_is_op
     assert "Precio" in page.inner_text("#an-intent")
     # A conversation of the list changed: its card shows the new last message.
     page.wait_for_selector(f'#rows li.card-row[data-id="{cid}"] >> text=sofá de 3 puestos')
+
+
+AXE = REPO / ".cache" / "axe" / "package" / "axe.min.js"
+
+
+@pytest.mark.skipif(
+    not AXE.exists(), reason=f"{AXE} is absent: .ci/run fetches axe-core with npm pack"
+)
+@pytest.mark.parametrize("viewport", [(1400, 900), (390, 844)], ids=["desktop", "phone"])
+def test_no_serious_accessibility_violation_on_any_page(browser, site: Site, viewport) -> None:
+    cid = _own(site, f"57310000009{viewport[0] % 7}", "Alba Accesible", "hola, precio?", "ana")
+    width, height = viewport
+    # bypass_csp: axe is injected as an inline script, which the pages' CSP refuses.
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="es-CO", bypass_csp=True
+    )
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    source = AXE.read_text()
+    found: dict[str, list[str]] = {}
+    try:
+        page.goto(site.url + "/login")
+        pages = {"login": None}
+        sign_in(page, site, "ana")
+        pages.update(
+            {
+                "list": "/?view=mine",
+                "conversation": f"/c/{cid}?view=mine",
+                "metrics": "/metrics",
+                "search": "/?view=mine&q=precio",
+            }
+        )
+        for name, path in pages.items():
+            if path is None:
+                page.context.clear_cookies()
+                page.goto(site.url + "/login")
+            else:
+                if not any(c["name"] == "lc_session" for c in page.context.cookies()):
+                    sign_in(page, site, "ana")
+                page.goto(site.url + path)
+            page.add_script_tag(content=source)
+            result = page.evaluate(
+                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length, where: v.nodes.slice(0, 6).map(n => n.target.join(' ') + ' ' + (n.any[0] ? n.any[0].message.slice(0, 90) : ''))}))"
+            )
+            bad = [
+                f"{v['id']} ({v['nodes']}): {v['where']}"
+                for v in result
+                if v["impact"] in ("serious", "critical")
+            ]
+            if bad:
+                found[name] = bad
+    finally:
+        context.close()
+    assert found == {}, found
