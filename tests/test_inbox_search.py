@@ -109,7 +109,7 @@ def test_an_old_file_is_indexed_by_the_migration(tmp_path, profile, friday_noon)
         inbox.conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     for trigger in ("contact_search_ai", "contact_search_ad", "contact_search_au"):
         inbox.conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-    inbox.conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm009_search'")
+    inbox.conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm010_search'")
     inbox.close()
     again = Inbox(path, copilot=KeywordAnalyzer(profile), clock=ManualClock(friday_noon))
     assert [r["id"] for r in search(again, "SOFA")] == [cid]

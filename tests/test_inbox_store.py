@@ -36,10 +36,10 @@ ALL_MIGRATIONS = [
     "m005_open_by_recency",
     "m006_metrics_indexes",
     "m007_service_tables",
-    "m007_close_and_snooze",
-    "m008_reads",
-    "m009_search",
-    "m010_web_sessions",
+    "m008_close_and_snooze",
+    "m009_reads",
+    "m010_search",
+    "m011_web_sessions",
 ]
 
 

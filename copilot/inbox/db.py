@@ -457,7 +457,7 @@ def m007_service_tables(db: Database) -> None:
 
 
 @migrations()
-def m007_close_and_snooze(db: Database) -> None:
+def m008_close_and_snooze(db: Database) -> None:
     """How a conversation was closed (its outcome, when) and until when it sleeps.
     ``status`` gains ``snoozed``; ``ADD COLUMN`` only, so instant on a big file."""
     db.execute("ALTER TABLE conversations ADD COLUMN outcome TEXT")
@@ -471,7 +471,7 @@ def m007_close_and_snooze(db: Database) -> None:
 
 
 @migrations()
-def m008_reads(db: Database) -> None:
+def m009_reads(db: Database) -> None:
     """How far each agent has read each conversation (its ``last_seq`` when they
     last opened it): the unread markers and counts."""
     db.execute(
@@ -507,7 +507,7 @@ _SEARCH_TRIGGERS = (
 
 
 @migrations()
-def m009_search(db: Database) -> None:
+def m010_search(db: Database) -> None:
     """Accent- and case-insensitive full-text indexes of contacts and messages
     (FTS5 over the tables' own rows), kept in step by triggers, filled once."""
     tokenize = "tokenize = 'unicode61 remove_diacritics 2'"
@@ -528,7 +528,7 @@ def m009_search(db: Database) -> None:
 
 
 @migrations()
-def m010_web_sessions(db: Database) -> None:
+def m011_web_sessions(db: Database) -> None:
     """Web sessions that survive restarts and can all be ended at once: an epoch
     per agent (signing out everywhere moves it) and the inbox's own secrets
     (what signs the session cookies and derives the demo tokens)."""

@@ -1,7 +1,7 @@
 """Full-text search over contacts and messages: accent- and case-insensitive.
 
 Two SQLite FTS5 indexes (``unicode61 remove_diacritics 2``), kept in step with
-``contacts`` and ``messages`` by triggers (migration ``m009_search``): "sofa"
+``contacts`` and ``messages`` by triggers (migration ``m010_search``): "sofa"
 finds "Sofá", "sao" finds "São". What a person types becomes a list of quoted
 prefix terms, all required (:func:`fts_query`), so no FTS syntax from a lead or
 an agent ever reaches the engine. :func:`highlight` marks the matches in a text
