@@ -404,6 +404,10 @@ TEAM_WEB: dict[tuple[str, str], Callable[[Site, int], dict[str, Any] | None]] = 
         "text": "hola",
         "last_seen": s.last_alpha[c],
     },
+    ("POST", "/c/{cid}/template"): lambda s, c: {
+        "template": "soft_followup",
+        "last_seen": s.last_alpha[c],
+    },
     ("POST", "/c/{cid}/reject"): lambda s, c: {"suggestion_id": s.suggestion_alpha},
     ("POST", "/c/{cid}/claim"): lambda s, c: {},
     ("POST", "/c/{cid}/release"): lambda s, c: {},

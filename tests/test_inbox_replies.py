@@ -9,6 +9,7 @@ import pytest
 from copilot.inbox import (
     ConflictError,
     Inbox,
+    InvalidInput,
     ManualClock,
     OptedOutError,
     PermissionDenied,
@@ -195,3 +196,26 @@ def test_default_sender_keeps_messages_in_the_outbox(profile, clock):
     r = box.ingest(LAURA, Message(id="w1", text="hola", timestamp=clock.now()))
     sent = box.reply(r.conversation_id, agent.id, "hola", last_seen_message_id="w1")
     assert sent.status is DeliveryStatus.OUTBOX and sent.id.startswith("local-")
+
+
+def test_an_approved_template_goes_out_when_the_window_is_closed(inbox, clock, sender):
+    r = inbound(inbox, "w1", "hola, quiero un sofá")
+    owner = inbox.agent_a.id
+    assert inbox.conversation(r.conversation_id).assignee_id == owner  # assigned on arrival
+    clock.advance(hours=30)
+    previews = {t["key"]: t for t in inbox.template_previews(r.conversation_id, owner)}
+    approved = [k for k, t in previews.items() if t["approved_name"]]
+    assert approved and "soft_followup" in approved
+    assert previews["welcome"]["approved_name"] is None
+    with pytest.raises(WindowClosed):  # not approved: refused outside the window
+        inbox.reply(r.conversation_id, owner, last_seen_message_id="w1", template="welcome")
+    with pytest.raises(InvalidInput, match="alone"):
+        inbox.reply(
+            r.conversation_id, owner, "hola", last_seen_message_id="w1", template="soft_followup"
+        )
+    sent = inbox.reply(
+        r.conversation_id, owner, last_seen_message_id="w1", template="soft_followup"
+    )
+    assert sent.text == previews["soft_followup"]["text"]
+    assert sent.template == "soft_followup"
+    assert sender.sent[-1].approved_name == "soft_followup_v1"

@@ -616,3 +616,31 @@ def test_no_serious_accessibility_violation_on_any_page(browser, site: Site, vie
     finally:
         context.close()
     assert found == {}, found
+
+
+def test_with_the_window_closed_the_composer_sends_an_approved_template(page, site: Site) -> None:
+    inbox = site.inbox()
+    try:
+        cid = _say(inbox, "573100000101", "Tina Plantilla", "hola, me interesa el sofá", 1, 30 * 60)
+        inbox.claim(cid, site.ids["ana"])
+    finally:
+        inbox.close()
+    sign_in(page, site, "ana")
+    page.goto(f"{site.url}/c/{cid}")
+    assert not page.is_visible("#reply-form textarea")  # free text cannot go out
+    assert "WhatsApp solo acepta una plantilla aprobada" in page.inner_text("section.templates")
+    options = page.locator("#template-form input[name=template]")
+    assert options.count() >= 1
+    page.check("#template-form input[value=soft_followup]")
+    preview = page.locator("label.tpl:has(input[value=soft_followup]) .preview").inner_text()
+    assert "Tina" in preview  # filled from the conversation
+    with page.expect_navigation():
+        page.click("#send-template")
+    assert "ok=outbox" in page.url, page.inner_text("main")[:400]
+    with sqlite3.connect(site.db) as conn:
+        row = conn.execute(
+            "SELECT text, template, author FROM messages WHERE conversation_id = ?"
+            " AND author = 'agent' ORDER BY id DESC LIMIT 1",
+            (cid,),
+        ).fetchone()
+    assert row == (preview, "soft_followup", "agent")

@@ -219,14 +219,25 @@ class RepliesMixin(IngestMixin):
         *,
         last_seen_message_id: str,
         suggestion_id: int | None = None,
+        template: TemplateKey | str | None = None,
     ) -> StoredMessage:
         """Send the owner's reply. ``suggestion_id`` records that it accepts (same
         text) or edits (other text) a suggestion; without ``text`` the suggestion
-        goes as proposed. Raises :class:`PermissionDenied`, :class:`ConflictError`,
-        :class:`OptedOutError`, :class:`WindowClosed` (nothing sent), or
-        :class:`SendError` (stored as ``failed``)."""
+        goes as proposed. ``template`` (alone) sends one of the profile's
+        templates as rendered for this conversation (:meth:`template_previews`):
+        outside the 24-hour window, an approved one. Raises
+        :class:`PermissionDenied`, :class:`ConflictError`, :class:`OptedOutError`,
+        :class:`WindowClosed` (nothing sent), or :class:`SendError` (stored as
+        ``failed``)."""
         if text is not None and not text.strip():
             raise InvalidInput("the reply is empty")
+        if template is not None:
+            if text is not None or suggestion_id is not None:
+                raise InvalidInput("a template is sent alone: no text, no suggestion_id")
+            try:
+                template = TemplateKey(template)
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from exc
         now = self._now()
         with self._tx() as conn:
             conv = self._conversation_row(conversation_id)
@@ -248,12 +259,20 @@ class RepliesMixin(IngestMixin):
                     raise ConflictError(
                         f"suggestion {suggestion_id} is already {suggestion['state']}"
                     )
-            if text is None:
-                if suggestion is None:
-                    raise InvalidInput("give a text or a suggestion_id")
-                text = suggestion["text"]
-            template = TemplateKey(suggestion["template"]) if suggestion else None
-            unchanged = suggestion is not None and text == suggestion["text"]
+            language = Language(suggestion["language"]) if suggestion else None
+            if template is not None:
+                rendered = self._render_for(conv, template, agent_id)
+                if rendered is None:
+                    raise InvalidInput(f"the template {template.value!r} is empty")
+                text, language = rendered.text, rendered.language
+                unchanged = True  # the template as the business wrote it
+            else:
+                if text is None:
+                    if suggestion is None:
+                        raise InvalidInput("give a text, a suggestion_id or a template")
+                    text = suggestion["text"]
+                template = TemplateKey(suggestion["template"]) if suggestion else None
+                unchanged = suggestion is not None and text == suggestion["text"]
             contact = self._row(
                 "SELECT wa_id, user_id, opted_out FROM contacts WHERE id = ?",
                 (conv["contact_id"],),
@@ -303,11 +322,51 @@ class RepliesMixin(IngestMixin):
             text=text,
             template=template,
             approved_name=approved,
-            language=Language(suggestion["language"])
-            if suggestion
-            else self.profile.default_language,
+            language=language or self.profile.default_language,
         )
         return self._dispatch(outgoing, seq, raise_errors=True)
+
+    def _render_for(self, conv: dict, key: TemplateKey, agent_id: int | None):
+        """A profile template rendered for a conversation (its language, fields,
+        the lead's and the agent's names), or None when it renders empty."""
+        names = self._row(
+            "SELECT ct.name AS lead, (SELECT a.name FROM agents a WHERE a.id = ?) AS agent"
+            " FROM contacts ct WHERE ct.id = ?",
+            (agent_id, conv["contact_id"]),
+        )
+        return render_template(
+            self.profile,
+            key,
+            conv["language"],
+            now=self.clock.now(),
+            lead_name=names["lead"],
+            agent_name=names["agent"],
+            fields=json.loads(conv["fields"] or "{}"),
+        )
+
+    def template_previews(
+        self, conversation_id: int, agent_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The profile's templates as they would go to this conversation: key,
+        Meta-approved name (None: only inside the 24-hour window), category and
+        rendered text, approved ones first."""
+        conv = self._conversation_row(conversation_id)
+        out = []
+        for key, spec in self.profile.templates.items():
+            rendered = self._render_for(conv, TemplateKey(key), agent_id)
+            if rendered is None:
+                continue
+            out.append(
+                {
+                    "key": TemplateKey(key).value,
+                    "approved_name": spec.approved_name,
+                    "category": spec.category.value,
+                    "text": rendered.text,
+                    "language": rendered.language.value,
+                }
+            )
+        out.sort(key=lambda t: (t["approved_name"] is None, t["key"]))
+        return out
 
     def _check_fresh(self, conv: dict, last_seen: str) -> None:
         seen = self._row(

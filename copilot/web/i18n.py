@@ -341,6 +341,19 @@ _MESSAGES: dict[str, tuple[str, str, str]] = {
         "Analysis and suggestion updated.",
         "Análise e sugestão atualizadas.",
     ),
+    "tpl.title": ("Plantillas aprobadas", "Approved templates", "Modelos aprovados"),
+    "tpl.hint": (
+        "La ventana de 24 h está cerrada: WhatsApp solo acepta una plantilla aprobada.",
+        "The 24-hour window is closed: WhatsApp only takes an approved template.",
+        "A janela de 24 h está fechada: o WhatsApp só aceita um modelo aprovado.",
+    ),
+    "tpl.none": (
+        "El perfil no tiene plantillas aprobadas.",
+        "The profile has no approved template.",
+        "O perfil não tem modelos aprovados.",
+    ),
+    "tpl.choose": ("Elige una plantilla.", "Choose a template.", "Escolha um modelo."),
+    "tpl.send": ("Enviar plantilla", "Send template", "Enviar modelo"),
     "list.pick": (
         "Elige una conversación de la lista.",
         "Pick a conversation from the list.",

@@ -491,7 +491,7 @@ def _act(
             error=message or translate(lang, _ERROR_MESSAGES.get(code, "err.invalid")),
             # The library's own words name internal ids: only a bad input's
             # explanation is worth showing under the translated message.
-            error_detail=str(exc)[:300] if code == "invalid" and not message else None,
+            error_detail=str(exc)[:300] if code not in _ERROR_MESSAGES and not message else None,
             **kept,
         )
     query = {k: v for k, v in _list_params(request, principal).items() if v}
@@ -525,6 +525,26 @@ def reply(request: Request, cid: CID, data: Form) -> Response:
         return "outbox" if sent.status and sent.status.value == "outbox" else "sent"
 
     return _act(request, cid, data, run, draft_field="text")
+
+
+@post("/c/{cid:int}/template", sync_to_thread=True)
+def send_template(request: Request, cid: CID, data: Form) -> Response:
+    """Send one of the profile's templates as previewed (outside the 24-hour
+    window: an approved one), with the last-seen message id."""
+
+    def run(inbox: Inbox, principal: Principal) -> str:
+        key = _first(data, "template")
+        if not key:
+            raise Refused(translate(_lang(request), "tpl.choose"))
+        sent = inbox.reply(
+            cid,
+            principal.agent_id,
+            last_seen_message_id=_first(data, "last_seen")[:256],
+            template=key[:64],
+        )
+        return "outbox" if sent.status and sent.status.value == "outbox" else "sent"
+
+    return _act(request, cid, data, run)
 
 
 @post("/c/{cid:int}/reject", sync_to_thread=True)
@@ -815,6 +835,7 @@ def web_router() -> Router:
             conversation_live,
             conversation_chat,
             reply,
+            send_template,
             reject,
             claim,
             release,

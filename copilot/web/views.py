@@ -189,6 +189,14 @@ def conversation_context(
             "explanation": handoff.get("explanation"),
         },
         "window_open": window_open,
+        # With the window closed, only an approved template may go: the picker.
+        "templates": []
+        if window_open
+        else [
+            t
+            for t in inbox.template_previews(conversation_id, principal.agent_id)
+            if t["approved_name"]
+        ],
         "window_until": local_time(detail.window_closes_at, tz, now),
         "suggestion": suggestion,
         "suggestion_sendable": suggestion is not None and (window_open or bool(approved)),
