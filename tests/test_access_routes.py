@@ -389,6 +389,8 @@ OPEN_WEB = {
     ("POST", "/login"): "signing in checks the token itself",
     ("POST", "/logout"): "ends the caller's own session",
     ("POST", "/logout/everywhere"): "ends every session of the caller only",
+    ("POST", "/quick-replies"): "an admin only (refused to agents: test_inbox_quick_replies)",
+    ("POST", "/quick-replies/{qid}/delete"): "an admin only (test_inbox_quick_replies)",
     ("GET", "/events"): "a stream (not walked here): its access filter is tested in"
     " test_inbox_changes, its page in test_web_browser",
     ("GET", "/lang/{code}"): "a language preference cookie",
@@ -436,6 +438,7 @@ LIST_WEB: dict[tuple[str, str], list[dict[str, str]]] = {
         {"view": "unassigned", "q": "Alfa", "status": "any"},
     ],
     ("GET", "/metrics"): [{}, {"days": "90"}],
+    ("GET", "/quick-replies"): [{}],
 }
 
 

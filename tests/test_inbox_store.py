@@ -40,6 +40,7 @@ ALL_MIGRATIONS = [
     "m009_reads",
     "m010_search",
     "m011_web_sessions",
+    "m012_quick_replies",
 ]
 
 

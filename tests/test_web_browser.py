@@ -644,3 +644,38 @@ def test_with_the_window_closed_the_composer_sends_an_approved_template(page, si
             (cid,),
         ).fetchone()
     assert row == (preview, "soft_followup", "agent")
+
+
+def test_a_quick_reply_is_added_by_an_admin_and_inserted_with_slash(
+    browser, page, site: Site
+) -> None:
+    inbox = site.inbox()
+    try:
+        _boss, token = inbox.create_agent("Jefa", None, "admin")
+    finally:
+        inbox.close()
+    site.tokens["boss"] = token
+    cid = _own(site, "573100000111", "Quique Rápido", "hacen envíos a Pasto?", "ana")
+    sign_in(page, site, "boss")
+    page.goto(f"{site.url}/quick-replies")
+    page.fill("#qr-form input[name=shortcut]", "envios")
+    page.fill("#qr-form textarea[name=text]", "Sí, enviamos a todo el país en 3 a 5 días.")
+    page.select_option("#qr-form select[name=team]", "ventas")
+    with page.expect_navigation():
+        page.click("#qr-form button[type=submit]")
+    assert "Respuesta rápida agregada." in page.inner_text("#notice")
+    page.context.clear_cookies()
+    sign_in(page, site, "ana")
+    page.goto(f"{site.url}/c/{cid}")
+    area = page.locator("#reply-form textarea")
+    area.click()
+    page.keyboard.type("Hola! /envi")
+    page.wait_for_selector("#qr-menu [role=option]")
+    assert "/envios" in page.inner_text("#qr-menu")
+    page.keyboard.press("Enter")
+    assert area.input_value() == "Hola! Sí, enviamos a todo el país en 3 a 5 días."
+    assert not page.is_visible("#qr-menu")
+    with page.expect_navigation():
+        page.keyboard.press("Control+Enter")
+    assert "ok=outbox" in page.url
+    assert "Sí, enviamos a todo el país" in page.inner_text("#chat")

@@ -19,6 +19,8 @@ decides who sees what.
   conversation (their team or an admin).
 * **Tasks**: created by whoever may write; given only to an agent who may read
   the conversation; closed by an admin, the task's owner or the conversation's owner.
+* **Quick replies**: read by everyone (shared ones) and by the team they are
+  for; written by an admin only.
 * **Lists of teams' data** (``view=all``, another team's list, another team's
   agents): an admin only; an agent sees their team, the shared queue and what
   they own, the agents of their team and the admins.
@@ -150,6 +152,17 @@ def require_team(actor: Actor, team: str | None) -> None:
     """Refuse (:class:`PermissionDenied`) a non-admin asking for another team's list."""
     if team is not None and not actor.is_admin and team != actor.team:
         raise PermissionDenied(f"only an admin may list team {team!r}; yours is {actor.team!r}")
+
+
+def require_admin(actor: Actor, what: str) -> None:
+    """Refuse (:class:`PermissionDenied`) anyone but an admin."""
+    if not actor.is_admin:
+        raise PermissionDenied(f"only an admin may {what}")
+
+
+def can_read_team_item(actor: Actor, team: str | None) -> bool:
+    """True when ``actor`` may see something kept for ``team`` (None: everyone's)."""
+    return actor.is_admin or team is None or team == actor.team
 
 
 def visible_sql(actor: Actor | None) -> tuple[str, list[Any]]:

@@ -14,6 +14,7 @@ from copilot.inbox.edits import EditsMixin
 from copilot.inbox.ingest import Analyzer
 from copilot.inbox.metrics import MetricsMixin
 from copilot.inbox.models import ConversationDetail, InboxConfig
+from copilot.inbox.quick_replies import QuickRepliesMixin
 from copilot.inbox.replies import OutboxSender, Sender
 from copilot.inbox.sessions import SessionsMixin
 from copilot.inbox.tasks import TasksMixin
@@ -30,6 +31,7 @@ class Inbox(
     TasksMixin,
     MetricsMixin,
     SessionsMixin,
+    QuickRepliesMixin,
 ):
     """The shared inbox: store, ingest, edits / revokes / reactions, assignment,
     pipeline, replies, tasks, clock and metrics over one SQLite database.

@@ -538,6 +538,25 @@ def m011_web_sessions(db: Database) -> None:
     )
 
 
+@migrations()
+def m012_quick_replies(db: Database) -> None:
+    """Quick replies (canned responses): a shortcut and a text, for one team or
+    (no team) for everyone."""
+    db["quick_replies"].create(
+        {
+            "id": int,
+            "team_id": int,
+            "shortcut": str,
+            "text": str,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"shortcut", "text", "created_at"},
+    )
+    db["quick_replies"].create_index(["team_id", "shortcut"])
+
+
 #: Files whose header this process already checked (see ``_check_file``).
 _HEADER_CHECKED: set[str] = set()
 

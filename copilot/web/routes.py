@@ -795,6 +795,75 @@ def suggest(request: Request, cid: CID, data: Form) -> Response:
     return _act(request, cid, data, run)
 
 
+# --- quick replies ----------------------------------------------------------------------
+
+
+@get("/quick-replies", sync_to_thread=True)
+def quick_replies_page(request: Request) -> Response:
+    """The quick replies the agent may use; an admin also adds and removes them."""
+    principal = session.current_principal(request)
+    inbox = _inbox(request)
+    ok = request.query_params.get("ok")
+    context = {
+        "replies": inbox.quick_replies(principal),
+        "teams": [t.name for t in inbox.teams()] if principal.is_admin else [],
+        "notice": translate(_lang(request), f"qr.{ok}") if ok in ("added", "removed") else None,
+        "error": None,
+    }
+    return render(request, "quick_replies.html", context, principal=principal)
+
+
+def _quick_reply_action(request: Request, data: dict[str, Any], run) -> Response:
+    principal = session.current_principal(request)
+    inbox = _inbox(request)
+    lang = _lang(request)
+    error = None
+    if not session.check_csrf(request, _first(data, session.CSRF_FIELD)):
+        error, status = translate(lang, "err.csrf"), 403
+    else:
+        try:
+            ok = run(inbox, principal)
+            return Redirect(f"/quick-replies?ok={ok}", status_code=303)
+        except InboxError as exc:
+            status, code = inbox_error_status(exc)
+            key = "err.forbidden" if code == "forbidden" else "err.invalid"
+            error = translate(lang, key) + (f" {str(exc)[:200]}" if code == "invalid" else "")
+    context = {
+        "replies": inbox.quick_replies(principal),
+        "teams": [t.name for t in inbox.teams()] if principal.is_admin else [],
+        "notice": None,
+        "error": error,
+    }
+    return render(request, "quick_replies.html", context, status=status, principal=principal)
+
+
+@post("/quick-replies", sync_to_thread=True)
+def add_quick_reply(request: Request, data: Form) -> Response:
+    """Add a quick reply (an admin only)."""
+
+    def run(inbox: Inbox, principal: Principal) -> str:
+        inbox.add_quick_reply(
+            principal,
+            _first(data, "shortcut")[:60],
+            _first(data, "text")[:5000],
+            team=_first(data, "team").strip()[:50] or None,
+        )
+        return "added"
+
+    return _quick_reply_action(request, data, run)
+
+
+@post("/quick-replies/{qid:int}/delete", sync_to_thread=True)
+def remove_quick_reply(request: Request, qid: CID, data: Form) -> Response:
+    """Remove a quick reply (an admin only)."""
+
+    def run(inbox: Inbox, principal: Principal) -> str:
+        inbox.remove_quick_reply(principal, qid)
+        return "removed"
+
+    return _quick_reply_action(request, data, run)
+
+
 # --- metrics ------------------------------------------------------------------------------
 
 
@@ -851,6 +920,9 @@ def web_router() -> Router:
             snooze,
             suggest,
             metrics,
+            quick_replies_page,
+            add_quick_reply,
+            remove_quick_reply,
             events,
             static,
         ],

@@ -189,6 +189,9 @@ def conversation_context(
             "explanation": handoff.get("explanation"),
         },
         "window_open": window_open,
+        "quick_replies": [
+            {"shortcut": q["shortcut"], "text": q["text"]} for q in inbox.quick_replies(principal)
+        ],
         # With the window closed, only an approved template may go: the picker.
         "templates": []
         if window_open

@@ -320,6 +320,71 @@
       });
   }
 
+  // Quick replies: "/" and part of a shortcut in the reply box lists them;
+  // arrows move, Enter or Tab inserts, Esc closes.
+  function quickReplies() {
+    var node = document.getElementById("quick-replies");
+    var menu = document.getElementById("qr-menu");
+    var area = document.querySelector("#reply-form textarea");
+    if (!node || !menu || !area) return;
+    var all;
+    try { all = JSON.parse(node.textContent); } catch (e) { return; }
+    if (!all.length) return;
+    var shown = [], at = 0, start = -1;
+    function fold(t) { return t.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); }
+    function close() { menu.classList.add("hidden"); menu.textContent = ""; shown = []; start = -1; }
+    function draw() {
+      menu.textContent = "";
+      shown.forEach(function (q, i) {
+        var item = document.createElement("div");
+        item.setAttribute("role", "option");
+        item.id = "qr-" + i;
+        item.setAttribute("aria-selected", i === at ? "true" : "false");
+        var title = document.createElement("strong");
+        title.textContent = "/" + q.shortcut;
+        var text = document.createElement("small");
+        text.textContent = q.text;
+        item.appendChild(title); item.appendChild(text);
+        item.addEventListener("mousedown", function (ev) { ev.preventDefault(); pick(i); });
+        menu.appendChild(item);
+      });
+      menu.classList.toggle("hidden", !shown.length);
+      if (shown.length) area.setAttribute("aria-activedescendant", "qr-" + at);
+      else area.removeAttribute("aria-activedescendant");
+    }
+    function pick(i) {
+      var q = shown[i];
+      if (!q) return;
+      var caret = area.selectionStart;
+      area.value = area.value.slice(0, start) + q.text + area.value.slice(caret);
+      var end = start + q.text.length;
+      area.setSelectionRange(end, end);
+      area.dispatchEvent(new Event("input"));
+      close();
+      area.focus();
+    }
+    area.addEventListener("input", function () {
+      var before = area.value.slice(0, area.selectionStart);
+      var m = /(^|\s)\/([^\s\/]*)$/.exec(before);
+      if (!m) { close(); return; }
+      start = before.length - m[2].length - 1;
+      var term = fold(m[2]);
+      shown = all.filter(function (q) {
+        return fold(q.shortcut).indexOf(term) === 0 || (term && fold(q.text).indexOf(term) >= 0);
+      }).slice(0, 8);
+      at = 0;
+      draw();
+    });
+    area.addEventListener("keydown", function (ev) {
+      if (!shown.length) return;
+      if (ev.key === "ArrowDown") { at = (at + 1) % shown.length; draw(); ev.preventDefault(); }
+      else if (ev.key === "ArrowUp") { at = (at + shown.length - 1) % shown.length; draw(); ev.preventDefault(); }
+      else if ((ev.key === "Enter" && !ev.ctrlKey && !ev.metaKey) || ev.key === "Tab") { pick(at); ev.preventDefault(); }
+      else if (ev.key === "Escape") { close(); ev.stopPropagation(); ev.preventDefault(); }
+    });
+    area.addEventListener("blur", function () { setTimeout(close, 150); });
+  }
+
   // Drafts survive a reload (kept per conversation in sessionStorage; cleared on send).
   function drafts() {
     var forms = document.querySelectorAll("form[data-draft-key]");
@@ -346,6 +411,7 @@
     markSelected();
     loadTexts();
     liveControls();
+    quickReplies();
     startEvents();
   });
 })();
