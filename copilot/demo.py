@@ -572,8 +572,11 @@ def _message(lead: Lead, action: str, args: list, moment: datetime, contact: Con
             id=mid,
             type=MessageType(kind),
             text=caption,
+            # The demo's own picture and voice note (copilot/data/demo_media).
             media=Media(
-                id=f"media-{n}", mime_type="image/jpeg" if kind == "image" else "audio/ogg"
+                id=f"demo-{kind}",
+                mime_type="image/png" if kind == "image" else "audio/wav",
+                voice=kind == "audio",
             ),
             timestamp=moment,
         )

@@ -391,6 +391,8 @@ OPEN_WEB = {
     ("POST", "/logout/everywhere"): "ends every session of the caller only",
     ("POST", "/quick-replies"): "an admin only (refused to agents: test_inbox_quick_replies)",
     ("POST", "/quick-replies/{qid}/delete"): "an admin only (test_inbox_quick_replies)",
+    ("GET", "/media/{seq}"): "a message's attachment, refused like its conversation:"
+    " test_web_routes::test_media_goes_only_to_agents_who_may_open_the_conversation",
     ("GET", "/events"): "a stream (not walked here): its access filter is tested in"
     " test_inbox_changes, its page in test_web_browser",
     ("GET", "/lang/{code}"): "a language preference cookie",

@@ -679,3 +679,52 @@ def test_a_quick_reply_is_added_by_an_admin_and_inserted_with_slash(
         page.keyboard.press("Control+Enter")
     assert "ok=outbox" in page.url
     assert "Sí, enviamos a todo el país" in page.inner_text("#chat")
+
+
+def test_demo_image_opens_in_a_lightbox_and_the_voice_note_plays(page, site: Site) -> None:
+    from copilot.models import Media
+    from copilot.taxonomy import MessageType
+
+    inbox = site.inbox()
+    try:
+        contact = Contact(wa_id="573100000121", name="Mara Media")
+        moment = datetime.now(UTC) - timedelta(minutes=3)
+        for n, (kind, mime, caption) in enumerate(
+            (("image", "image/png", "así llegó el sofá"), ("audio", "audio/wav", None)), 1
+        ):
+            result = inbox.ingest(
+                contact,
+                Message(
+                    id=f"wamid.media.{n}",
+                    type=MessageType(kind),
+                    text=caption,
+                    media=Media(id=f"demo-{kind}", mime_type=mime),
+                    timestamp=moment + timedelta(seconds=n),
+                ),
+            )
+        cid = result.conversation_id
+        inbox.claim(cid, site.ids["ana"])
+    finally:
+        inbox.close()
+    sign_in(page, site, "ana")
+    page.goto(f"{site.url}/c/{cid}")
+    image = page.locator("#chat .media-image img")
+    image.wait_for()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#chat .media-image img');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
+    assert page.evaluate("document.querySelector('#chat .media-image img').naturalWidth") == 360
+    assert "así llegó el sofá" in image.get_attribute("alt")
+    image.click()
+    assert page.is_visible("#lightbox")
+    page.wait_for_function("() => document.querySelector('#lightbox img').naturalWidth === 360")
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#lightbox")
+    page.wait_for_function(
+        "() => { const a = document.querySelector('#chat audio.media-audio');"
+        " return a && a.readyState >= 1 && a.duration > 1; }"
+    )
+    duration = page.evaluate("document.querySelector('#chat audio.media-audio').duration")
+    assert 1.5 <= duration <= 1.7
+    page.screenshot(path="/tmp/web_media.png")

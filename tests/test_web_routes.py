@@ -548,3 +548,32 @@ def test_a_session_survives_a_restart_on_the_same_database(world: World) -> None
         restarted.cookies.set("lc_session", value)
         page = restarted.get("/", follow_redirects=False)
         assert page.status_code == 200 and "Beto" in page.text
+
+
+def test_media_goes_only_to_agents_who_may_open_the_conversation(world: World) -> None:
+    from copilot.models import Contact as Lead
+    from copilot.models import Media
+    from copilot.taxonomy import MessageType
+
+    result = world.inbox.ingest(
+        Lead(wa_id="573009990001", name="Foto"),
+        Message(
+            id="wamid.t.media.1",
+            type=MessageType.IMAGE,
+            media=Media(id="demo-image", mime_type="image/png"),
+            timestamp=datetime.now(UTC),
+        ),
+    )
+    world.inbox.claim(result.conversation_id, world.ids["carla"])  # team soporte
+    seq = world.inbox.message("wamid.t.media.1").seq
+    assert world.client.get(f"/media/{seq}", follow_redirects=False).status_code == 303
+    world.login("ana")  # team ventas: another team's conversation
+    assert world.client.get(f"/media/{seq}").status_code == 403
+    world.login("carla")
+    r = world.client.get(f"/media/{seq}")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.content.startswith(b"\x89PNG") and "private" in r.headers["cache-control"]
+    assert (
+        world.client.get(f"/media/{world.inbox.message('wamid.t.media.1').seq + 999}").status_code
+        == 404
+    )

@@ -12,6 +12,7 @@ from copilot.inbox.closing import ClosingMixin
 from copilot.inbox.corrections import CorrectionsMixin
 from copilot.inbox.edits import EditsMixin
 from copilot.inbox.ingest import Analyzer
+from copilot.inbox.media import MediaMixin
 from copilot.inbox.metrics import MetricsMixin
 from copilot.inbox.models import ConversationDetail, InboxConfig
 from copilot.inbox.quick_replies import QuickRepliesMixin
@@ -32,6 +33,7 @@ class Inbox(
     MetricsMixin,
     SessionsMixin,
     QuickRepliesMixin,
+    MediaMixin,
 ):
     """The shared inbox: store, ingest, edits / revokes / reactions, assignment,
     pipeline, replies, tasks, clock and metrics over one SQLite database.

@@ -382,6 +382,13 @@ _MESSAGES: dict[str, tuple[str, str, str]] = {
         "Only an admin edits quick replies.",
         "Só um administrador edita as respostas rápidas.",
     ),
+    "chat.image": ("Imagen", "Image", "Imagem"),
+    "chat.download": ("Descargar", "Download", "Baixar"),
+    "media.unavailable": (
+        "Este adjunto no está disponible aquí.",
+        "This attachment is not available here.",
+        "Este anexo não está disponível aqui.",
+    ),
     "list.pick": (
         "Elige una conversación de la lista.",
         "Pick a conversation from the list.",

@@ -795,6 +795,30 @@ def suggest(request: Request, cid: CID, data: Form) -> Response:
     return _act(request, cid, data, run)
 
 
+@get("/media/{seq:int}", sync_to_thread=True)
+def media(request: Request, seq: CID) -> Response:
+    """A message's attachment, to signed-in agents who may open its conversation."""
+    principal = session.current_principal(request)
+    inbox = _inbox(request)
+    info = inbox.media_info(seq)
+    access.require_read(inbox.conn, principal, info["conversation_id"])
+    found = inbox.media_bytes(seq)
+    if found is None:
+        return _error_page(request, 404, "media.unavailable")
+    body, mime = found
+    inline = mime.startswith(("image/", "audio/"))
+    name = (info["filename"] or f"attachment-{seq}").replace('"', "")[:100]
+    return Response(
+        body,
+        media_type=mime,
+        headers={
+            # The agent's browser may keep it a while; nothing shared keeps it.
+            "Cache-Control": "private, max-age=3600",
+            "Content-Disposition": "inline" if inline else f'attachment; filename="{name}"',
+        },
+    )
+
+
 # --- quick replies ----------------------------------------------------------------------
 
 
@@ -920,6 +944,7 @@ def web_router() -> Router:
             snooze,
             suggest,
             metrics,
+            media,
             quick_replies_page,
             add_quick_reply,
             remove_quick_reply,

@@ -19,7 +19,12 @@ _MEDIA_TYPES = {"image", "audio", "video", "document", "sticker", "location", "c
 
 
 def chat_items(
-    messages: list[StoredMessage], agents: dict[int, str], lang: str, tz, now: datetime
+    messages: list[StoredMessage],
+    agents: dict[int, str],
+    lang: str,
+    tz,
+    now: datetime,
+    media: dict[int, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """The chat bubbles: who wrote, what (media as a labelled placeholder), when, status,
     and what happened to it later: edited, deleted for everyone by the lead (the text
@@ -66,6 +71,12 @@ def chat_items(
                 "revoked": m.revoked_at is not None,
                 "revoked_time": local_time(m.revoked_at, tz, now),
                 "reactions": reactions,
+                # An attachment the inbox can serve: shown (image), played
+                # (audio) or offered as a download (video, document).
+                "media_url": f"/media/{m.seq}"
+                if media and media.get(m.seq, {}).get("available")
+                else None,
+                "media_mime": (media or {}).get(m.seq, {}).get("mime_type"),
             }
         )
     return items
@@ -88,7 +99,7 @@ def conversation_context(
     messages = inbox.messages(conversation_id, limit=200)
     all_agents = inbox.agents()
     names = {a.id: a.name for a in all_agents}
-    items = chat_items(messages, names, lang, tz, now)
+    items = chat_items(messages, names, lang, tz, now, inbox.conversation_media(conversation_id))
     by_id = {item["id"]: item for item in items}
     last_seen = max(messages, key=lambda m: m.seq).id if messages else ""
     last_seq = max((m.seq for m in messages), default=0)

@@ -385,6 +385,21 @@
     area.addEventListener("blur", function () { setTimeout(close, 150); });
   }
 
+  // Images open in a lightbox (a dialog: Esc closes it); without script the link opens the image.
+  function lightbox() {
+    var box = document.getElementById("lightbox");
+    if (!box || !box.showModal) return;
+    document.addEventListener("click", function (ev) {
+      var link = ev.target.closest && ev.target.closest("a[data-lightbox]");
+      if (!link) return;
+      ev.preventDefault();
+      var img = box.querySelector("img");
+      img.src = link.href;
+      img.alt = (link.querySelector("img") || {}).alt || "";
+      box.showModal();
+    });
+  }
+
   // Drafts survive a reload (kept per conversation in sessionStorage; cleared on send).
   function drafts() {
     var forms = document.querySelectorAll("form[data-draft-key]");
@@ -412,6 +427,7 @@
     loadTexts();
     liveControls();
     quickReplies();
+    lightbox();
     startEvents();
   });
 })();
