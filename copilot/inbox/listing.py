@@ -145,8 +145,11 @@ def list_conversations(
             " SELECT c2.id AS cid, 0 AS kind, cs.rank AS score, NULL AS mid"
             " FROM contact_search cs JOIN conversations c2 ON c2.contact_id = cs.rowid"
             " WHERE contact_search MATCH ?"
+            # The newest message hits, ranked among themselves: FTS5 walks its
+            # rowids newest first and scores only those, so a word in half the
+            # file costs no more than a rare one.
             " UNION ALL SELECT m.conversation_id, 1, h.rank, m.id FROM (SELECT rowid, rank"
-            " FROM message_search WHERE message_search MATCH ? ORDER BY rank LIMIT ?) h"
+            " FROM message_search WHERE message_search MATCH ? ORDER BY rowid DESC LIMIT ?) h"
             " JOIN messages m ON m.id = h.rowid)) WHERE n = 1) "
         )
         with_params = [match, match, MESSAGE_HITS]

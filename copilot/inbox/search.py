@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-#: At most this many best message hits are ranked per search: a word in half
-#: the file ("hola") stays fast; the best matches come first anyway.
-MESSAGE_HITS = 2000
+#: At most this many message hits, the newest, are ranked per search: a word in
+#: half the file ("hola") stays fast, and an inbox looks for recent talk first.
+MESSAGE_HITS = 500
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 

@@ -126,7 +126,11 @@ def render(
     inbox = _inbox(request)
     now = _now(inbox)
     tz = inbox.profile.tz
-    unread = count_unread(inbox, principal) if principal is not None else 0
+    unread = 0
+    if principal is not None:
+        # The list's tab counts already hold it when the page shows the list.
+        counts = context.get("counts") or {}
+        unread = counts["unread"] if "unread" in counts else count_unread(inbox, principal)
     page = ENV.get_template(template).render(
         unread_total=unread,
         **context,
@@ -327,8 +331,10 @@ def _list_params(request: Request, principal: Principal) -> dict[str, str]:
     return params
 
 
-def _list_context(request: Request, principal: Principal) -> dict[str, Any]:
-    """The list as the split view shows it, with the filters of the URL."""
+def _list_context(request: Request, principal: Principal, *, full: bool = True) -> dict[str, Any]:
+    """The list as the split view shows it, with the filters of the URL. Beside a
+    conversation (``full`` False) the tag filter offers only the tag in use: the
+    list page lists every tag, a heavier query the conversation need not pay."""
     params = _list_params(request, principal)
     query = _list_query(principal, params)
     inbox = _inbox(request)
@@ -346,7 +352,9 @@ def _list_context(request: Request, principal: Principal) -> dict[str, Any]:
         "rows_url": "/?" + urlencode({**keep, "page": query.page, "fragment": "rows"}),
         "counts": view_counts(inbox, principal),
         "views": [v for v in VIEWS if v != "all" or principal.is_admin],
-        "tags": inbox.tags_in_use(visible_to=principal),
+        "tags": inbox.tags_in_use(visible_to=principal)
+        if full
+        else ([query.tag] if query.tag else []),
         "stages": [s.value for s in Stage],
         "origins": [o.value for o in Origin],
         "selected": None,
@@ -398,7 +406,7 @@ def _conversation_page(
     notice: str | None = None,
 ) -> Response:
     inbox = _inbox(request)
-    context = _list_context(request, principal)
+    context = _list_context(request, principal, full=False)
     context.update(conversation_context(inbox, principal, cid, _lang(request), _now(inbox)))
     context.update(
         error=error,
