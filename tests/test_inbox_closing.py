@@ -220,3 +220,37 @@ def test_unread_until_the_agent_opens_it_and_again_when_the_lead_writes(inbox, c
     assert unread(actor) == {cid: False}  # our own answer is nothing new
     say(inbox, LAURA, "w2", "gracias, y el envío?", clock.now() + timedelta(minutes=1))
     assert unread(actor) == {cid: True} and count_unread(inbox, actor) == 1
+
+
+def test_the_api_lists_snoozed_conversations_and_closes_with_an_outcome(tmp_path, profile):
+    from litestar.testing import TestClient
+
+    from copilot.service import Settings, create_app
+
+    admin = "admin-token-for-the-close-test"
+    app = create_app(Settings(db=str(tmp_path / "api.db"), background=False, admin_token=admin))
+    auth = {"Authorization": f"Bearer {admin}"}
+    with TestClient(app) as client:
+        inbox = app.state.service.inbox()
+        cid = inbox.ingest(
+            LAURA, Message(id="w1", text="hola", timestamp=inbox.clock.now())
+        ).conversation_id
+        r = client.post(
+            f"/api/conversations/{cid}/snooze",
+            headers=auth,
+            json={"until": (inbox.clock.now() + timedelta(hours=3)).isoformat()},
+        )
+        assert r.status_code == 200 and r.json()["status"] == "snoozed"
+        listed = client.get("/api/conversations?view=all&status=snoozed", headers=auth).json()
+        assert [c["id"] for c in listed] == [cid]
+        r = client.post(f"/api/conversations/{cid}/close", headers=auth, json={"outcome": "lost"})
+        assert r.status_code == 422 and "lost_reason" in r.text
+        r = client.post(
+            f"/api/conversations/{cid}/close",
+            headers=auth,
+            json={"outcome": "lost", "lost_reason": "no_budget"},
+        )
+        assert r.status_code == 200
+        assert (r.json()["status"], r.json()["outcome"]) == ("closed", "lost")
+        r = client.post(f"/api/conversations/{cid}/close", headers=auth, json={})
+        assert r.status_code == 400 or r.status_code == 422

@@ -165,7 +165,7 @@ class InboxController(Controller):
         request: Request,
         principal: NamedDependency[Principal],
         view: FromQuery[Literal["all", "mine", "unassigned", "team"] | None] = None,
-        status: FromQuery[Literal["open", "closed", "any"]] = "open",
+        status: FromQuery[Literal["open", "closed", "snoozed", "any"]] = "open",
         team: Annotated[str | None, Parameter(max_length=100)] = None,
         stage: FromQuery[Stage | None] = None,
         origin: FromQuery[Origin | None] = None,
