@@ -151,11 +151,16 @@
   }
 
   // The split view: the open conversation stays marked in the refreshed list.
+  var kbdId = null;   // the row j/k moved to, kept when the list refreshes
   function markSelected() {
     var conv = document.getElementById("conversation");
-    if (!conv) return;
-    var row = document.querySelector('#rows li.card-row[data-id="' + conv.dataset.cid + '"]');
+    var row = conv && document.querySelector('#rows li.card-row[data-id="' + conv.dataset.cid + '"]');
     if (row) row.classList.add("selected");
+    var moved = kbdId && document.querySelector('#rows li.card-row[data-id="' + kbdId + '"]');
+    if (moved) {
+      moved.classList.add("kbd");
+      if (document.activeElement === document.body) moved.querySelector("a").focus();
+    }
   }
 
   // The tab title starts with the number of one's unread conversations.
@@ -194,6 +199,7 @@
     var next = at < 0 ? (step > 0 ? 0 : rows.length - 1) : Math.min(rows.length - 1, Math.max(0, at + step));
     rows.forEach(function (r) { r.classList.remove("kbd"); });
     rows[next].classList.add("kbd");
+    kbdId = rows[next].dataset.id;
     var link = rows[next].querySelector("a");
     if (link) link.focus();
   }
