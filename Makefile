@@ -9,7 +9,7 @@ PORT ?= 8000
 # empty: the commands' own rule (LEAD_COPILOT_DB, else lead-copilot.db)
 DB ?=
 
-.PHONY: run test chaos lint format bench clean
+.PHONY: run test chaos lint format bench models models-check clean
 
 $(BIN)/lead-copilot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ format: $(BIN)/lead-copilot
 
 bench: $(BIN)/lead-copilot
 	for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Rebuild every shipped model from its training data (deterministic), or check
+# byte for byte that the shipped files are what their data gives.
+models: $(BIN)/lead-copilot
+	$(BIN)/python -m copilot.evals.retrain
+
+models-check: $(BIN)/lead-copilot
+	$(BIN)/python -m copilot.evals.retrain --check
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -256,6 +256,13 @@ class BusinessProfile(_Strict):
         None,
         description="Kept for old profiles; replies name the conversation's owner, never this",
     )
+    engine_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Intent confidence below which the hybrid and semantic engines consult "
+        "their second tier (default: the engine's own, 0.6; see docs/calibration.md)",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -74,7 +74,7 @@ def get_engine(name: str, **options: Any) -> Engine:
     try:
         factory = _FACTORIES[name]
     except KeyError:
-        known = ", ".join(sorted(set(_FACTORIES) | {"rules", "llm", "hybrid"}))
+        known = ", ".join(sorted(set(_FACTORIES) | {"rules", "llm", "hybrid", "semantic"}))
         raise EngineError(f"unknown engine {name!r}; known engines: {known}") from None
     return factory(**options)
 
@@ -88,6 +88,7 @@ def _load_builtin(name: str) -> None:
         "rules": "copilot.engines.rules",
         "llm": "copilot.engines.llm",
         "hybrid": "copilot.engines.hybrid",
+        "semantic": "copilot.engines.semantic",
     }
     if name in modules:
         try:

@@ -63,15 +63,24 @@ class HybridEngine:
         self.reply_text = reply_text
         self.llm = llm or LLMEngine(fallback=rules, **llm_options)
 
-    def unsure(self, base: Understanding, conversation: Conversation) -> str | None:
-        """Why the rules' reading needs the model, or ``None`` when it is sure."""
+    def unsure(
+        self,
+        base: Understanding,
+        conversation: Conversation,
+        profile: BusinessProfile | None = None,
+    ) -> str | None:
+        """Why the rules' reading needs the model, or ``None`` when it is sure.
+        The profile's ``engine_threshold``, when set, overrides ``threshold``."""
         last = conversation.last_inbound
         if last is None or not (last.text or "").strip():
             return None
         if base.intent is None:
             return "no intent"
-        if base.intent.confidence < self.threshold:
-            return f"intent confidence {base.intent.confidence:.2f} < {self.threshold}"
+        threshold = self.threshold
+        if profile is not None and profile.engine_threshold is not None:
+            threshold = profile.engine_threshold
+        if base.intent.confidence < threshold:
+            return f"intent confidence {base.intent.confidence:.2f} < {threshold}"
         if base.language is Language.UNDETERMINED:
             return "language undetermined"
         if any(s.reason is HandoffReason.LOW_CONFIDENCE for s in base.signals):
@@ -160,7 +169,7 @@ class HybridEngine:
     ) -> Understanding:
         """Rules first; the model only when needed."""
         base = self.rules.understand(conversation, profile, now)
-        unsure = self.unsure(base, conversation)
+        unsure = self.unsure(base, conversation, profile)
         attempt = None
         if unsure or self.wants_reply(base):
             attempt = self.llm.attempt(conversation, profile, now)
@@ -171,7 +180,7 @@ class HybridEngine:
     ) -> Understanding:
         """Async :meth:`understand`."""
         base = self.rules.understand(conversation, profile, now)
-        unsure = self.unsure(base, conversation)
+        unsure = self.unsure(base, conversation, profile)
         attempt = None
         if unsure or self.wants_reply(base):
             attempt = await self.llm.aattempt(conversation, profile, now)
