@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from copilot.evals.calibration import TARGET_ACCURACY, suggest_threshold, svg_name, table_rows
 from copilot.evals.compare import Comparison, MetricDelta
 from copilot.evals.runner import DatasetResult
 
@@ -114,6 +115,14 @@ def detail_tables(
             ["reason accuracy (both needed)", f"{m['reason_accuracy']:.3f} of {m['reason_n']}"],
         ]
         tables.append(("Handoff", ["", ""], rows))
+    if "calibration" in m:
+        calib = m["calibration"]
+        best = suggest_threshold(calib["curve"])
+        title = (
+            f"Calibration: ECE {calib['ece']:.3f}; lowest threshold keeping accuracy >= "
+            f"{TARGET_ACCURACY}: {'none' if best is None else f'{best:.2f}'}"
+        )
+        tables.append((title, ["threshold", "coverage", "accuracy"], table_rows(calib)))
     for key, title in CONFUSIONS:
         if confusion and key in m and m[key]["labels"]:
             labels, matrix = m[key]["labels"], m[key]["matrix"]
@@ -185,6 +194,8 @@ def render_markdown(results: Sequence[DatasetResult], title: str = "Lead Copilot
         out += ["### By language", "", md_table(*language_table(r)), ""]
         for table_title, header, rows in detail_tables(r):
             out += [f"### {md_cell(table_title)}", "", md_table(header, rows), ""]
+        if "calibration" in r.metrics:
+            out += [f"![coverage–accuracy]({svg_name(r.dataset.name)})", ""]
         if r.latency_ms:
             lat = r.latency_ms
             out += [

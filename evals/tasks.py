@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from copilot.engines.base import Engine
 from copilot.evals import metrics as m
+from copilot.evals.calibration import calibration
 from copilot.evals.conversations import analysis_time, build_conversation, turns_to_messages
 from copilot.evals.datasets_io import shipped_datasets_dir
 from copilot.evals.items import (
@@ -146,6 +147,15 @@ class IntentsTask(_LabelTask):
             "intent": intent.label.value if intent else None,
             "confidence": intent.confidence if intent else None,
         }
+
+    def score(self, items: list[Any], predictions: list[dict[str, Any]]) -> dict[str, Any]:
+        metrics = super().score(items, predictions)
+        correct = [
+            m.is_correct(p.get("intent"), *self._gold(item))
+            for item, p in zip(items, predictions, strict=True)
+        ]
+        metrics["calibration"] = calibration([p.get("confidence") for p in predictions], correct)
+        return metrics
 
 
 class OriginsTask(_LabelTask):

@@ -188,3 +188,16 @@ def test_registry_and_async(server, convo, profile, friday_noon, tmp_path) -> No
 
     result = asyncio.run(run())
     assert result.decided_by["intent"] == "llm"
+
+
+def test_profile_threshold_sets_when_the_model_is_asked(
+    server, convo, profile, friday_noon, tmp_path
+) -> None:
+    sure_enough = reading(Intent.PRICING, confidence=0.7)
+    engine = hybrid(server, sure_enough, tmp_path, reply_text="never")
+    engine.understand(convo, profile, friday_noon)
+    assert server.requests == []  # 0.7 >= the engine's default 0.6
+    strict = profile.model_copy(update={"engine_threshold": 0.8})
+    result = engine.understand(convo, strict, friday_noon)
+    assert len(server.requests) == 1
+    assert result.decided_by["llm_reason"] == "intent confidence 0.70 < 0.8"

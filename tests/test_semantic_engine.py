@@ -166,3 +166,6 @@ def test_profile_threshold_decides_when_the_heads_are_consulted(engine, profile,
     low = profile.model_copy(update={"engine_threshold": 0.01})
     understanding, _ = analyse(engine, text, low, friday_noon)
     assert understanding.decided_by["intent"] == "rules"
+    high = profile.model_copy(update={"engine_threshold": 0.99})
+    understanding, _ = analyse(engine, text, high, friday_noon)
+    assert understanding.decided_by["intent"] == "semantic"

@@ -18,6 +18,7 @@ import click
 from copilot.cli import db_option, main
 from copilot.cli.analyze import fail, load_profile_or_fail
 from copilot.engines.base import Engine, EngineError
+from copilot.evals.calibration import coverage_svg, svg_name
 from copilot.evals.compare import Comparison, compare
 from copilot.evals.datasets_io import (
     Dataset,
@@ -171,6 +172,12 @@ def write_outputs(
             else render_markdown(results)
         )
         (folder / "report.md").write_text(markdown, encoding="utf-8")
+        for result in results:
+            if "calibration" in result.metrics:
+                (folder / svg_name(result.dataset.name)).write_text(
+                    coverage_svg(result.metrics["calibration"], result.dataset.name),
+                    encoding="utf-8",
+                )
         (folder / "report.html").write_text(
             render_html(results, comparisons or [], checks or []), encoding="utf-8"
         )
