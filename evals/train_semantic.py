@@ -106,6 +106,54 @@ def _fit(x, y, *, softmax: bool, weights, steps: int = 300, rate: float = 0.5, l
     return w, b
 
 
+#: Cross-validation folds for the thresholds and the intent temperature.
+FOLDS = 5
+#: Out-of-fold precision a signal must reach to be raised on its own ("sure"),
+#: and to be worth a ``low_confidence`` doubt ("maybe").
+SURE_PRECISION = 0.9
+MAYBE_PRECISION = 0.75
+GRID = tuple(round(0.3 + 0.02 * i, 2) for i in range(35))
+TEMPERATURES = tuple(round(0.5 + 0.25 * i, 2) for i in range(19))
+
+
+def _out_of_fold(x, y, *, softmax: bool, weights):
+    """Logits of every line from a head trained on the other folds."""
+    import numpy as np
+
+    folds = np.arange(len(x)) % FOLDS
+    logits = np.zeros(y.shape)
+    for k in range(FOLDS):
+        train_rows = folds != k
+        w = weights[train_rows] if np.ndim(weights) else weights
+        wk, bk = _fit(x[train_rows], y[train_rows], softmax=softmax, weights=w)
+        logits[~train_rows] = x[~train_rows] @ wk + bk
+    return logits
+
+
+def _threshold(probs, gold, precision: float) -> float:
+    """The lowest grid threshold whose raised lines reach ``precision`` (out of fold)."""
+    for t in GRID:
+        raised = probs >= t
+        if raised.sum() and (gold[raised].sum() / raised.sum()) >= precision:
+            return t
+    return 0.99
+
+
+def _temperature(logits, y) -> float:
+    """The softmax temperature with the lowest out-of-fold log loss."""
+    import numpy as np
+
+    best = None
+    for t in TEMPERATURES:
+        z = logits / t
+        z = z - z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        loss = -(log_p * y).sum() / len(y)
+        if best is None or loss < best[0] - 1e-9:
+            best = (loss, t)
+    return best[1]
+
+
 def train(paths: Sequence[Path], embedder) -> dict:
     """The heads file's content for ``paths``, embedded by ``embedder``."""
     import numpy as np
@@ -128,6 +176,22 @@ def train(paths: Sequence[Path], embedder) -> dict:
     positive = np.clip((len(s) - s.sum(axis=0)) / np.maximum(s.sum(axis=0), 1), 1, 10)
     ws, bs = _fit(vectors, s, softmax=False, weights=np.where(s == 1, positive, 1.0))
 
+    # Out of fold: the intent softmax's temperature (a calibrated confidence)
+    # and, per signal, the thresholds to raise it or to voice a doubt.
+    temperature = _temperature(_out_of_fold(vectors[labelled], y, softmax=True, weights=1.0), y)
+    wi, bi = wi / temperature, bi / temperature
+    oof = 1 / (
+        1
+        + np.exp(-_out_of_fold(vectors, s, softmax=False, weights=np.where(s == 1, positive, 1.0)))
+    )
+    thresholds = {
+        name: {
+            "sure": _threshold(oof[:, j], s[:, j], SURE_PRECISION),
+            "maybe": _threshold(oof[:, j], s[:, j], MAYBE_PRECISION),
+        }
+        for j, name in enumerate(SIGNALS)
+    }
+
     def r(a):
         return np.round(a, 4).tolist()
 
@@ -143,8 +207,18 @@ def train(paths: Sequence[Path], embedder) -> dict:
         "data": [p.relative_to(HERE).as_posix() for p in paths],
         "data_sha256": data_digest(paths),
         "lines": len(lines),
-        "intent": {"labels": labels, "weights": r(wi), "bias": r(bi)},
-        "signals": {"labels": list(SIGNALS), "weights": r(ws), "bias": r(bs)},
+        "intent": {
+            "labels": labels,
+            "weights": r(wi),
+            "bias": r(bi),
+            "temperature": temperature,
+        },
+        "signals": {
+            "labels": list(SIGNALS),
+            "weights": r(ws),
+            "bias": r(bs),
+            "thresholds": thresholds,
+        },
     }
 
 

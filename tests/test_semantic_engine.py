@@ -46,6 +46,21 @@ def test_training_data_never_includes_a_scoring_split() -> None:
             )
 
 
+def test_no_written_training_line_is_a_test_line() -> None:
+    test_dir = train_semantic.HERE / "datasets" / "test"
+    scored = {
+        json.loads(raw)["text"].strip().lower()
+        for kind in ("intents", "handoff")
+        for raw in (test_dir / f"{kind}.jsonl").read_text(encoding="utf-8").splitlines()
+        if raw.strip()
+    }
+    # The lines written for the semantic tier (dev and test share a few short
+    # lines of their own, e.g. "info"; that is the datasets' business).
+    written = sorted((train_semantic.HERE / "train_data").glob("semantic-*.jsonl"))
+    trained = {t.strip().lower() for t, _, _ in train_semantic.load_lines(written)}
+    assert trained and not (trained & scored), sorted(trained & scored)[:5]
+
+
 def test_training_refuses_a_scoring_split(tmp_path) -> None:
     for split in ("blind", "test"):
         path = tmp_path / "datasets" / split / "intents.jsonl"

@@ -82,7 +82,7 @@ def _load_demo(state) -> str:
 @click.option("--profile", default=None, help="Business profile TOML [env LEAD_COPILOT_PROFILE]")
 @click.option(
     "--engine",
-    type=click.Choice(["rules", "llm", "hybrid"]),
+    type=click.Choice(["rules", "llm", "hybrid", "semantic"]),
     default=None,
     help="Analysis engine [env LEAD_COPILOT_ENGINE; rules]",
 )

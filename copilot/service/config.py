@@ -16,7 +16,7 @@ from typing import Any
 from copilot.integrations.whatsapp import ConfigError as WhatsAppConfigError
 from copilot.integrations.whatsapp import settings as whatsapp_settings
 
-ENGINES = ("rules", "llm", "hybrid")
+ENGINES = ("rules", "llm", "hybrid", "semantic")
 
 #: The SQLite file of every command (``serve``, ``agents``, ``inbox``) when
 #: neither ``--db`` nor ``LEAD_COPILOT_DB`` names another.

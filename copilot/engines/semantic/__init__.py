@@ -50,6 +50,8 @@ _REASONS = {
     "complex": HandoffReason.COMPLEX,
 }
 _CANNOT_RULE_OUT = ("human_request", "complaint", "sensitive")
+#: Score of the ``low_confidence`` doubt signal (below ``handoff.POINTER_ONLY``).
+DOUBT = 0.8
 _HOT = frozenset({Intent.PURCHASE_INTENT, Intent.MEETING_REQUEST})
 #: Intent labels that by themselves hand the lead to a person or stop messages.
 _CALLS_A_PERSON = frozenset(
@@ -81,8 +83,9 @@ class SemanticEngine:
         *,
         threshold: float = 0.6,
         sure: float = 0.85,
-        maybe: float = 0.5,
-        out_of_scope: float = 0.6,
+        maybe: float | None = None,
+        signal_sure: float | None = None,
+        out_of_scope: float | None = None,
         override: float = 0.97,
         fallback: bool = False,
         rules: Engine | None = None,
@@ -94,8 +97,9 @@ class SemanticEngine:
 
             rules = RulesEngine()
         self.rules = rules
-        self.threshold, self.sure, self.maybe = threshold, sure, maybe
-        self.out_of_scope, self.override = out_of_scope, override
+        self.threshold, self.sure, self.override = threshold, sure, override
+        # None: the per-signal thresholds chosen out of fold at training time.
+        self.maybe, self.signal_sure, self.out_of_scope = maybe, signal_sure, out_of_scope
         self.unavailable: str | None = None
         self.embedder: Embedder | None = None
         try:
@@ -130,7 +134,7 @@ class SemanticEngine:
             return base.model_copy(update={"engine": self.name, "decided_by": decided})
         intent = base.intent
         found = list(base.signals)
-        if signals.get("out_of_scope", 0.0) >= self.out_of_scope and (
+        if signals.get("out_of_scope", 0.0) >= self._limit("out_of_scope", "sure") and (
             intent is None or intent.label in SALES
         ):
             intent = IntentResult(
@@ -178,6 +182,15 @@ class SemanticEngine:
             return mine
         return rules
 
+    def _limit(self, name: str, kind: str) -> float:
+        """The probability from which signal ``name`` counts as ``sure`` or ``maybe``."""
+        override = {"maybe": self.maybe, "sure": self.signal_sure}[kind]
+        if name == "out_of_scope" and kind == "sure" and self.out_of_scope is not None:
+            override = self.out_of_scope
+        if override is not None:
+            return override
+        return self.heads.thresholds.get(name, {}).get(kind, 0.99)
+
     def _signals(
         self,
         present: list[Signal],
@@ -194,7 +207,7 @@ class SemanticEngine:
             p = probs.get(name, 0.0)
             if reason in raised:
                 continue
-            if p >= self.sure:
+            if p >= self._limit(name, "sure"):
                 added.append(
                     Signal(
                         name=f"semantic_{name}",
@@ -203,15 +216,16 @@ class SemanticEngine:
                         detail=f"reads as {name} ({p:.2f})",
                     )
                 )
-            elif p >= self.maybe and name in _CANNOT_RULE_OUT:
+            elif p >= self._limit(name, "maybe") and name in _CANNOT_RULE_OUT:
                 doubts.append(f"{name} ({p:.2f})")
         if doubts:
-            # Scored as a whole-request doubt so the policy does not discard it.
+            # Below the policy's "the reference is the whole request" score: the
+            # doubt counts when the intent is unsure, and never hides a sure one.
             added.append(
                 Signal(
                     name="semantic_doubt",
                     reason=HandoffReason.LOW_CONFIDENCE,
-                    score=0.9,
+                    score=DOUBT,
                     detail="cannot rule out " + ", ".join(doubts),
                 )
             )

@@ -35,6 +35,9 @@ class Heads:
     signal_weights: Any  # (dim, signals)
     signal_bias: Any
     data_sha256: str
+    #: Per signal, ``sure`` (raise it) and ``maybe`` (voice a doubt) probabilities,
+    #: chosen out of fold for a precision (see ``train_semantic``).
+    thresholds: dict[str, dict[str, float]]
 
     def intent(self, vector: Any) -> dict[str, float]:
         """Probability of every intent label for one embedding."""
@@ -72,6 +75,7 @@ def heads_from_dict(data: dict[str, Any]) -> Heads:
             signal_weights=np.asarray(signal["weights"], dtype=np.float32),
             signal_bias=np.asarray(signal["bias"], dtype=np.float32),
             data_sha256=data["data_sha256"],
+            thresholds={k: dict(v) for k, v in signal["thresholds"].items()},
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, HeadsError):
