@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -184,3 +186,45 @@ def test_profile_threshold_decides_when_the_heads_are_consulted(engine, profile,
     high = profile.model_copy(update={"engine_threshold": 0.99})
     understanding, _ = analyse(engine, text, high, friday_noon)
     assert understanding.decided_by["intent"] == "semantic"
+
+
+class _Embeddings(BaseHTTPRequestHandler):
+    """An OpenAI-compatible /embeddings endpoint on loopback: rows out of order."""
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if body["model"] == "down":
+            self.send_response(503)
+            self.end_headers()
+            return
+        rows = [
+            {"index": i, "embedding": [3.0, 4.0] if text == "a" else [0.0, 2.0]}
+            for i, text in enumerate(body["input"])
+        ]
+        payload = json.dumps({"data": rows[::-1]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_http_embedder_reads_an_openai_compatible_endpoint() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Embeddings)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        embedder = embedders_module.HTTPEmbedder(url, model="m")
+        assert isinstance(embedder, embedders_module.Embedder)
+        rows = embedder.embed(["a", "b"])
+        assert rows.tolist() == [pytest.approx([0.6, 0.8]), pytest.approx([0.0, 1.0])]  # in order
+        assert embedder.dim == 2
+        with pytest.raises(SemanticUnavailable, match="503"):
+            embedders_module.HTTPEmbedder(url, model="down").embed(["a"])
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
