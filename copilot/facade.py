@@ -63,6 +63,8 @@ class Copilot:
             signals=understanding.signals,
             engine=understanding.engine,
             decided_by=understanding.decided_by,
+            decision=understanding.decision,
+            reasons=understanding.reasons,
             prompt_version=understanding.prompt_version,
             model=understanding.model,
             latency_ms=round((time.perf_counter() - started) * 1000, 3),

@@ -9,7 +9,7 @@ shapes over HTTP.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -350,6 +350,10 @@ class Signal(Model):
     detail: str | None = None
 
 
+#: Who answered when a model was asked (see ``Analysis.decision``).
+Decision = Literal["model", "reask", "fallback"]
+
+
 class Analysis(Model):
     """Everything the copilot says about the latest inbound message."""
 
@@ -365,6 +369,15 @@ class Analysis(Model):
     engine: str
     decided_by: dict[str, str] = Field(
         default_factory=dict, description="Which engine decided each part (hybrid)"
+    )
+    decision: Decision | None = Field(
+        None,
+        description="Who answered when a model was asked: its first answer (model), its "
+        "answer after a re-ask (reask) or the fallback engine (fallback)",
+    )
+    reasons: list[str] = Field(
+        default_factory=list,
+        description="Every problem met on the way to the decision, in order",
     )
     prompt_version: str | None = None
     model: str | None = None

@@ -5,7 +5,12 @@
 min = { accuracy = 0.80, macro_f1 = 0.70 }   # the run must reach these
 max_drop = { accuracy = 0.02 }                # vs the baseline, when comparing
 max_broken = 5                                # cases the candidate may break
+max_fallbacks = 0                             # items the model left to the fallback
 ```
+
+An ``llm`` run is held to ``max_fallbacks = 0`` on every dataset unless its
+table says otherwise: a run whose items fell back to the rules engine scores
+the rules engine, not the model.
 
 A table is a dataset kind (``intents``, ``fields``...) or a dataset name
 (``test/intents``); the name wins when both match. Metric names are the
@@ -40,6 +45,8 @@ class GateRule(BaseModel):
     min: dict[str, float] = Field(default_factory=dict)
     max_drop: dict[str, float] = Field(default_factory=dict)
     max_broken: int | None = Field(None, ge=0)
+    #: Items the model may leave to the fallback engine (default 0 for ``llm`` runs).
+    max_fallbacks: int | None = Field(None, ge=0)
 
 
 @dataclass
@@ -64,6 +71,11 @@ class GateCheck:
             return (
                 f"{verdict} {self.dataset}: {self.metric} {self.value:+.3f} vs baseline "
                 f"(tolerated drop {self.limit:.3f})"
+            )
+        if self.gate == "max_fallbacks":
+            return (
+                f"{verdict} {self.dataset}: {int(self.value)} items fell back instead of "
+                f"using the model's answer (max {int(self.limit)})"
             )
         return f"{verdict} {self.dataset}: {int(self.value)} cases broken (max {int(self.limit)})"
 
@@ -109,6 +121,30 @@ def _rule_for(rules: dict[str, GateRule], result: DatasetResult) -> GateRule | N
     return rules.get(result.dataset.name) or rules.get(result.kind)
 
 
+#: Fallbacks an engine's run may have when its gates table does not say: an
+#: ``llm`` run is there to measure the model, so by default none.
+DEFAULT_MAX_FALLBACKS = {"llm": 0}
+
+
+def engine_name(label: str) -> str:
+    """The engine of a run label (``llm:analyze@v1,model=x`` -> ``llm``)."""
+    return label.split(",", 1)[0].split(":", 1)[0].strip()
+
+
+def _fallback_check(rule: GateRule | None, result: DatasetResult) -> GateCheck | None:
+    if result.accounting is None:
+        return None
+    limit = rule.max_fallbacks if rule is not None else None
+    if limit is None:
+        limit = DEFAULT_MAX_FALLBACKS.get(engine_name(result.engine))
+    if limit is None:
+        return None
+    fallbacks = result.accounting["fallback"]
+    return GateCheck(
+        result.dataset.name, "max_fallbacks", "fallbacks", fallbacks, limit, fallbacks <= limit
+    )
+
+
 def check_gates(
     rules: dict[str, GateRule],
     results: list[DatasetResult],
@@ -119,6 +155,8 @@ def check_gates(
     by_path = {c.dataset.path: c for c in comparisons or []}
     for result in results:
         rule = _rule_for(rules, result)
+        if (fallbacks := _fallback_check(rule, result)) is not None:
+            checks.append(fallbacks)
         if rule is None:
             continue
         name = result.dataset.name

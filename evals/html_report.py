@@ -21,6 +21,7 @@ from copilot.evals.report import (
     fmt,
     headline_header,
     headline_rows,
+    honesty_lines,
     language_table,
 )
 from copilot.evals.runner import DatasetResult
@@ -93,8 +94,10 @@ def _section(result: DatasetResult, comparison: Comparison | None) -> dict[str, 
         "heatmaps": heatmaps,
         "wrong": [c for c in result.cases if not c.correct],
         "diff": None,
+        "honesty": honesty_lines(result),
     }
     if comparison is not None:
+        section["honesty"] = honesty_lines(comparison.baseline) + section["honesty"]
         section["deltas"] = comparison.metrics
         section["counts"] = comparison.counts()
         section["diff"] = {

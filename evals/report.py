@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from copilot.evals.accounting import describe
 from copilot.evals.calibration import TARGET_ACCURACY, suggest_threshold, svg_name, table_rows
 from copilot.evals.compare import Comparison, MetricDelta
 from copilot.evals.runner import DatasetResult
@@ -146,11 +147,33 @@ def compact_confusion(title: str, confusion: dict[str, Any]) -> str:
     )
 
 
+def honesty_lines(result: DatasetResult) -> list[str]:
+    """Who answered (model, re-ask, fallback) and the scores on model-decided items;
+    nothing when no model was asked."""
+    if result.accounting is None:
+        return []
+    lines = [f"{result.engine}: " + line for line in describe(result.accounting)[:1]]
+    lines += describe(result.accounting)[1:]
+    all_items = ", ".join(f"{k} {v:.3f}" for k, v in result.headline.items())
+    decided = result.headline_model or {}
+    if decided.get("n"):
+        on_model = ", ".join(f"{k} {v:.3f}" for k, v in decided.items() if k != "n")
+        lines.append(f"scores on the {decided['n']} model-decided items: {on_model}")
+    else:
+        lines.append("scores on model-decided items: none (no item was decided by the model)")
+    lines.append(f"scores on all {len(result.predictions)} items: {all_items}")
+    for entry in result.accounting["fallback_items"][:MAX_CASES]:
+        lines.append(f"  fell back: {entry['id']}: " + " | ".join(entry["reasons"]))
+    return lines
+
+
 def render_text(result: DatasetResult) -> str:
     """A terminal summary of one dataset run."""
     d = result.dataset
     parts = [f"== {d.name} ({d.kind}, {len(result.predictions)} items, engine {result.engine})"]
     parts.append(text_table(headline_header(result), headline_rows(result)))
+    if honest := honesty_lines(result):
+        parts.append("\n".join(honest))
     header, rows = language_table(result)
     parts.append("By language\n" + text_table(header, rows))
     for title, header, rows in detail_tables(result, confusion=False):
@@ -191,6 +214,7 @@ def render_markdown(results: Sequence[DatasetResult], title: str = "Lead Copilot
         out += ["", f"## {md_cell(r.dataset.name)} ({r.kind})", ""]
         out += [f"File `{md_cell(r.dataset.path)}`, {len(r.predictions)} items.", ""]
         out += [md_table(headline_header(r), headline_rows(r)), ""]
+        out += honesty_markdown(r)
         out += ["### By language", "", md_table(*language_table(r)), ""]
         for table_title, header, rows in detail_tables(r):
             out += [f"### {md_cell(table_title)}", "", md_table(header, rows), ""]
@@ -220,6 +244,14 @@ def render_markdown(results: Sequence[DatasetResult], title: str = "Lead Copilot
     return "\n".join(out).rstrip() + "\n"
 
 
+def honesty_markdown(result: DatasetResult) -> list[str]:
+    """The Markdown of :func:`honesty_lines`: a section, every line escaped."""
+    lines = honesty_lines(result)
+    if not lines:
+        return []
+    return ["### Who answered", "", *[f"- {md_cell(line)}" for line in lines], ""]
+
+
 # --- comparisons -----------------------------------------------------------------
 
 
@@ -244,6 +276,9 @@ def render_comparison_text(comparison: Comparison) -> str:
     parts.append("By language\n" + text_table(["lang", *header], rows))
     counts = c.counts()
     parts.append(", ".join(f"{n} {status}" for status, n in counts.items()))
+    for result in (c.baseline, c.candidate):
+        if honest := honesty_lines(result):
+            parts.append("\n".join(honest))
     for status in ("broken", "fixed"):
         shown = [case for case in c.cases if case.status == status][:10]
         if shown:
@@ -283,6 +318,7 @@ def render_comparison_markdown(
     out += [md_table(["dataset", "metric", base, cand, "delta", "cases"], rows)]
     for c in comparisons:
         out += ["", f"## {md_cell(c.dataset.name)} ({c.dataset.kind})", ""]
+        out += honesty_markdown(c.baseline) + honesty_markdown(c.candidate)
         rows = [
             [lang, d.metric, d.baseline, d.candidate, f"{d.delta:+.3f}"]
             for lang, deltas in c.by_language.items()

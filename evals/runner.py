@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copilot.engines.base import Engine, EngineError, get_engine
+from copilot.evals.accounting import account, item_record, model_decided
 from copilot.evals.datasets_io import Dataset
 from copilot.evals.metrics import bootstrap_ci
 from copilot.evals.tasks import Case, RunContext, task_for
@@ -98,6 +99,10 @@ class DatasetResult:
     latency_ms: dict[str, float] = field(default_factory=dict)
     repeats: list[dict[str, float]] = field(default_factory=list)
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Model answers, fallbacks, tokens, cost (``None`` when no model was asked).
+    accounting: dict[str, Any] | None = None
+    #: The headline on the items the model answered (``None`` when none was asked).
+    headline_model: dict[str, float] | None = None
 
     @property
     def kind(self) -> str:
@@ -132,6 +137,8 @@ class DatasetResult:
             "metrics": self.metrics,
             "failures": [{"id": i, "error": e} for i, e in self.failures],
             "latency_ms": self.latency_ms,
+            "accounting": self.accounting,
+            "headline_model_decided": self.headline_model,
         }
 
 
@@ -157,20 +164,26 @@ def _predict_all(
         item = entry.item
         started = time.perf_counter()
         row: dict[str, Any] = {"id": item.id}
+        ctx.seen.clear()
         try:
             row.update(task.predict(item, ctx))
-            in_a_row = 0
+            message = None
         except Exception as exc:  # one bad item must not sink the run; it is scored wrong
             message = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
             row.update(dict.fromkeys(task.keys))
             row["error"] = message
             failures.append((item.id, message))
-            in_a_row += 1
         row["engine"] = label
+        row.update(item_record(ctx.seen, label))
         row["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
         predictions.append(row)
         if on_item:
             on_item()
+        # A fallback is a failure of the model too: a dead endpoint must stop the run
+        # rather than grind through the dataset on the fallback engine.
+        if message is None and row.get("decided_by") == "fallback":
+            message = "the model gave no answer, fell back: " + " | ".join(row["reasons"])
+        in_a_row = in_a_row + 1 if message else 0
         if in_a_row == min(FAIL_FAST_AFTER, len(dataset.entries)):
             raise EvalAbort(
                 f"{dataset.name}: the engine failed on {in_a_row} items in a row "
@@ -194,6 +207,22 @@ def score_predictions(
         by_language[lang] = {"n": len(chosen), **{key: sub[key] for key in task.headline}}
     cases = [task.case(item, pred) for item, pred in zip(items, predictions, strict=True)]
     return metrics, headline, by_language, cases
+
+
+def honest_scores(
+    dataset: Dataset, predictions: list[dict[str, Any]]
+) -> tuple[dict[str, Any] | None, dict[str, float] | None]:
+    """The accounting of a run and its headline on the model-decided items only."""
+    accounting = account(predictions)
+    if accounting is None:
+        return None, None
+    chosen = model_decided(predictions)
+    if not chosen:
+        return accounting, {}
+    task = task_for(dataset.kind)
+    items = dataset.items
+    sub = task.score([items[i] for i in chosen], [predictions[i] for i in chosen])
+    return accounting, {"n": len(chosen), **{key: sub[key] for key in task.headline}}
 
 
 def _intervals(
@@ -237,6 +266,7 @@ def run_dataset(
         again, _failed = _predict_all(dataset, ctx, label, on_item)
         repeats.append(score_predictions(dataset, again)[1])
     task = task_for(dataset.kind)
+    accounting, headline_model = honest_scores(dataset, predictions)
     return DatasetResult(
         dataset=dataset,
         engine=label,
@@ -249,6 +279,8 @@ def run_dataset(
         latency_ms=_latency(predictions),
         repeats=repeats,
         intervals=_intervals(dataset, predictions, task.headline, bootstrap) if bootstrap else {},
+        accounting=accounting,
+        headline_model=headline_model,
     )
 
 
@@ -260,6 +292,7 @@ def result_from_predictions(
     ``predictions`` must hold one row per dataset line, in order, with the same ids
     (see :func:`copilot.evals.datasets_io.load_predictions`)."""
     metrics, headline, by_language, cases = score_predictions(dataset, predictions)
+    accounting, headline_model = honest_scores(dataset, predictions)
     return DatasetResult(
         dataset=dataset,
         engine=label,
@@ -271,4 +304,6 @@ def result_from_predictions(
         failures=[(p["id"], p["error"]) for p in predictions if p.get("error")],
         latency_ms=_latency(predictions),
         repeats=[headline],
+        accounting=accounting,
+        headline_model=headline_model,
     )

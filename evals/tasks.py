@@ -7,13 +7,14 @@ runner only talks to the :class:`Task` interface, so a new kind is one class.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from copilot.engines.base import Engine
+from copilot.engines.base import Engine, Understanding
 from copilot.evals import metrics as m
 from copilot.evals.calibration import calibration
 from copilot.evals.conversations import analysis_time, build_conversation, turns_to_messages
@@ -55,13 +56,26 @@ class RunContext:
 
     engine: Engine
     profile: BusinessProfile
+    #: The analyses (or understandings) of the current item: the runner reads who
+    #: decided, why, and the tokens spent from them.
+    seen: list[Analysis | Understanding] = dataclasses.field(default_factory=list)
 
     def analyze(
         self, conversation: Conversation, profile: BusinessProfile | None = None
     ) -> Analysis:
         """The full analysis of ``conversation`` as of one minute after its last turn."""
         copilot = Copilot(profile=profile or self.profile, engine=self.engine)
-        return copilot.analyze(conversation, now=analysis_time(conversation))
+        analysis = copilot.analyze(conversation, now=analysis_time(conversation))
+        self.seen.append(analysis)
+        return analysis
+
+    def understand(self, conversation: Conversation) -> Understanding:
+        """The engine's understanding of ``conversation`` (without the copilot's policies)."""
+        understanding = self.engine.understand(
+            conversation, self.profile, analysis_time(conversation)
+        )
+        self.seen.append(understanding)
+        return understanding
 
 
 def _short(text: str) -> str:
@@ -198,9 +212,7 @@ class TemplatesTask(_LabelTask):
         understanding, text = None, None
         last = conversation.last_inbound
         if last is not None:
-            understanding = ctx.engine.understand(
-                conversation, ctx.profile, analysis_time(conversation)
-            )
+            understanding = ctx.understand(conversation)
             text = last.analysed_text
         state = item.state.model_copy(deep=True)
         # The lead's text lets the choice check that the facts really answer it.

@@ -61,7 +61,9 @@ def test_the_replay_passes_its_gates_without_key_or_network(tmp_path: Path) -> N
         str(tmp_path / "pred"),
     )
     assert result.exit_code == 0, result.output
-    assert "Gates: 6 of 6 passed" in result.output
+    # Six metric gates plus, per dataset, the llm run's default of no fallbacks.
+    assert "Gates: 8 of 8 passed" in result.output
+    assert "0 items fell back" in result.output
     rows = [
         json.loads(line)
         for name in ("test-sample-intents.jsonl", "test-sample-handoff.jsonl")
@@ -69,6 +71,7 @@ def test_the_replay_passes_its_gates_without_key_or_network(tmp_path: Path) -> N
     ]
     assert len(rows) == 40
     assert not [row for row in rows if row.get("error")]
+    assert {row["decided_by"] for row in rows} == {"model"}
 
 
 def test_two_replays_give_identical_results() -> None:

@@ -213,8 +213,37 @@ def render_summary(analysis: Analysis, conversation: Conversation) -> str:
         lines.append(f"{_head('Suggested reply')}none")
     took = f", {analysis.latency_ms:.1f} ms" if analysis.latency_ms is not None else ""
     prompt = f", prompt {analysis.prompt_version}" if analysis.prompt_version else ""
-    lines.append(f"{_head('Engine')}{analysis.engine}{prompt}{took}")
+    model = f", model {analysis.model}" if analysis.model and analysis.decision else ""
+    lines.append(f"{_head('Engine')}{analysis.engine}{prompt}{model}{took}")
+    if analysis.decision is not None:
+        lines.extend(decision_lines(analysis))
     return "\n".join(lines)
+
+
+def decision_lines(analysis: Analysis) -> list[str]:
+    """Who answered when a model was asked, every reason on the way, and its usage."""
+    reasons = [_snippet(r, 200) for r in analysis.reasons]
+    if analysis.decision == "fallback":
+        fallback = analysis.decided_by.get("intent") or "the fallback engine"
+        text = click.style(f"FALLBACK to {fallback}", fg="red", bold=True)
+        text += ": the model gave no usable answer"
+    elif analysis.decision == "reask":
+        text = "the model's answer, after a re-ask"
+    else:
+        text = "the model's answer"
+    lines = [f"{_head('Decided by')}{text}"]
+    lines.extend(f"  {n}. {reason}" for n, reason in enumerate(reasons, 1))
+    if safety := analysis.decided_by.get("safety"):
+        lines.append(f"  safety: {_snippet(safety, 200)}")
+    usage = analysis.usage
+    if usage:
+        cost = f", ${analysis.cost_usd:.6f}" if analysis.cost_usd is not None else ""
+        lines.append(
+            f"{_head('Tokens')}{usage.get('input_tokens', 0)} in "
+            f"({usage.get('cached_tokens', 0)} cached), {usage.get('output_tokens', 0)} out, "
+            f"{usage.get('calls', 0)} calls, {usage.get('cache_hits', 0)} cache hits{cost}"
+        )
+    return lines
 
 
 @main.command()

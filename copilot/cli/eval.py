@@ -18,6 +18,7 @@ import click
 from copilot.cli import db_option, main
 from copilot.cli.analyze import fail, load_profile_or_fail
 from copilot.engines.base import Engine, EngineError
+from copilot.evals.accounting import spec_label
 from copilot.evals.calibration import coverage_svg, svg_name
 from copilot.evals.compare import Comparison, compare
 from copilot.evals.datasets_io import (
@@ -100,7 +101,7 @@ def saved_results(baseline: Path, datasets: list[Dataset]) -> list[DatasetResult
             rows = load_predictions(path, dataset)
         except DatasetError as exc:
             fail(f"bad baseline predictions\n{exc}")
-        label = str(rows[0].get("engine") or path.stem) + " (saved)" if rows else path.stem
+        label = spec_label(rows, path.stem) + " (saved)"
         results.append(result_from_predictions(dataset, rows, label))
     return results
 

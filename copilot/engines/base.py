@@ -10,6 +10,7 @@ from pydantic import Field
 
 from copilot.models import (
     Conversation,
+    Decision,
     IntentResult,
     Model,
     OriginResult,
@@ -40,6 +41,8 @@ class Understanding(Model):
     reply: SuggestedReply | None = None
     engine: str
     decided_by: dict[str, str] = Field(default_factory=dict)
+    decision: Decision | None = None
+    reasons: list[str] = Field(default_factory=list)
     prompt_version: str | None = None
     model: str | None = None
     usage: dict[str, int] = Field(default_factory=dict)

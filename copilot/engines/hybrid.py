@@ -111,9 +111,15 @@ class HybridEngine:
         }
         found = attempt.interpretation
         if found is None:
-            decided["fallback"] = attempt.error or "unknown"
-            return base.model_copy(update={**common, "decided_by": decided})
-        update: dict[str, Any] = {"reply": found.reply}
+            reasons = attempt.reasons or [attempt.error or "unknown"]
+            decided["fallback"] = " | ".join(reasons)
+            update = {"decided_by": decided, "decision": "fallback", "reasons": reasons}
+            return base.model_copy(update={**common, **update})
+        update: dict[str, Any] = {
+            "reply": found.reply,
+            "decision": attempt.decision,
+            "reasons": attempt.reasons,
+        }
         decided["reply"] = "llm"
         signals = list(base.signals)
         if not any(s.name == "prompt_injection" for s in signals):

@@ -54,7 +54,7 @@ from copilot.llm.provider import (
 )
 from copilot.llm.schema import AnalyzeOutput, AnalyzeV2, schema_for
 from copilot.llm.store import Budget, Cassette, ResponseCache
-from copilot.models import Conversation
+from copilot.models import Conversation, Decision
 from copilot.profile import BusinessProfile
 from copilot.prompts import PromptError, load_prompt
 
@@ -89,6 +89,17 @@ class Attempt:
     cost_usd: float | None = None
     model: str | None = None
     prompt_version: str | None = None
+    #: Every problem met on the way, in order (the last one is ``error``).
+    reasons: list[str] = field(default_factory=list)
+    #: ``reask`` when the valid answer came from the re-ask.
+    reasked: bool = False
+
+    @property
+    def decision(self) -> Decision:
+        """Who answered: the model (first answer or re-ask) or the fallback engine."""
+        if self.interpretation is None:
+            return "fallback"
+        return "reask" if self.reasked else "model"
 
 
 class LLMEngine:
@@ -253,6 +264,7 @@ class LLMEngine:
         profile: BusinessProfile,
         context: Context,
         result: CallResult,
+        notes: list[str],
     ) -> Attempt:
         self.ledger.record_usage(conversation_key(conversation), result.usage)
         usage = {**result.usage.as_dict(), "calls": result.calls, "cache_hits": result.cache_hits}
@@ -264,6 +276,8 @@ class LLMEngine:
             cost_usd=cost_usd(result.usage, model, self.prices),
             model=model,
             prompt_version=self.prompt.version_id,
+            reasons=[*notes, *result.problems],
+            reasked=result.reasked,
         )
         if result.output is not None:
             output = result.output
@@ -273,41 +287,63 @@ class LLMEngine:
             attempt.interpretation = interpret(output, context, profile)
         return attempt
 
+    def _early(self, conversation: Conversation) -> Attempt | None:
+        if reason := self._precheck(conversation):
+            return Attempt(
+                None,
+                reason,
+                prompt_version=self.prompt.version_id,
+                model=self.model,
+                reasons=[reason],
+            )
+        return None
+
+    def _unsupported(self, exc: SchemaUnsupportedError, notes: list[str]) -> CallResult | None:
+        """Switch to JSON mode after the server rejected strict schemas (``auto``), or
+        the failed result when the mode is fixed."""
+        if self.structured != "auto":
+            result = CallResult(output=None)
+            result.fail(f"provider error: {exc}")
+            return result
+        self.mode = "json"  # remembered: this server has no strict schemas
+        notes.append(f"structured output switched to JSON mode: {exc}")
+        return None
+
     def attempt(
         self, conversation: Conversation, profile: BusinessProfile, now: datetime
     ) -> Attempt:
         """Ask the model once (plus its retries and one re-ask); never falls back."""
-        if reason := self._precheck(conversation):
-            return Attempt(None, reason, prompt_version=self.prompt.version_id, model=self.model)
+        if (early := self._early(conversation)) is not None:
+            return early
+        notes: list[str] = []
         context, request = self._request(conversation, profile, now)
         try:
             result = ask(self.caller, request)
         except SchemaUnsupportedError as exc:
-            if self.structured != "auto":
-                result = CallResult(output=None, error=f"provider error: {exc}")
+            if (failed := self._unsupported(exc, notes)) is not None:
+                result = failed
             else:
-                self.mode = "json"  # remembered: this server has no strict schemas
                 context, request = self._request(conversation, profile, now)
                 result = ask(self.caller, request)
-        return self._attempt(conversation, profile, context, result)
+        return self._attempt(conversation, profile, context, result, notes)
 
     async def aattempt(
         self, conversation: Conversation, profile: BusinessProfile, now: datetime
     ) -> Attempt:
         """Async :meth:`attempt`, on the provider's async client."""
-        if reason := self._precheck(conversation):
-            return Attempt(None, reason, prompt_version=self.prompt.version_id, model=self.model)
+        if (early := self._early(conversation)) is not None:
+            return early
+        notes: list[str] = []
         context, request = self._request(conversation, profile, now)
         try:
             result = await aask(self.caller, request)
         except SchemaUnsupportedError as exc:
-            if self.structured != "auto":
-                result = CallResult(output=None, error=f"provider error: {exc}")
+            if (failed := self._unsupported(exc, notes)) is not None:
+                result = failed
             else:
-                self.mode = "json"
                 context, request = self._request(conversation, profile, now)
                 result = await aask(self.caller, request)
-        return self._attempt(conversation, profile, context, result)
+        return self._attempt(conversation, profile, context, result, notes)
 
     def close(self) -> None:
         """Close the provider's synchronous connections."""
@@ -332,11 +368,14 @@ class LLMEngine:
         found = attempt.interpretation
         if found is None:
             base = self.fallback.understand(conversation, profile, now)
-            decided = dict.fromkeys(PARTS, base.engine) | {"fallback": attempt.error or "unknown"}
+            reasons = attempt.reasons or [attempt.error or "unknown"]
+            decided = dict.fromkeys(PARTS, base.engine) | {"fallback": " | ".join(reasons)}
             return base.model_copy(
                 update={
                     "engine": self.name,
                     "decided_by": decided,
+                    "decision": "fallback",
+                    "reasons": reasons,
                     "prompt_version": attempt.prompt_version,
                     "model": attempt.model,
                     "usage": attempt.usage,
@@ -357,6 +396,8 @@ class LLMEngine:
             reply=found.reply,
             engine=self.name,
             decided_by=decided,
+            decision=attempt.decision,
+            reasons=attempt.reasons,
             prompt_version=attempt.prompt_version,
             model=attempt.model,
             usage=attempt.usage,

@@ -71,6 +71,16 @@ class CallResult:
     cache_hits: int = 0
     error: str | None = None
     model: str | None = None
+    #: Every problem met, in order (an invalid answer, then a truncation...); ``error``
+    #: is the last one when there is no output.
+    problems: list[str] = field(default_factory=list)
+    #: The output came from the re-ask, not the first answer.
+    reasked: bool = False
+
+    def fail(self, problem: str) -> None:
+        """Record ``problem`` as the latest reason there is no output."""
+        self.problems.append(problem)
+        self.error = problem
 
 
 @dataclass
@@ -187,7 +197,7 @@ def ask(caller: Caller, request: LLMRequest) -> CallResult:
         except SchemaUnsupportedError:
             raise  # the engine switches to JSON mode and asks again
         except ProviderError as exc:
-            result.error = _failure(exc)
+            result.fail(_failure(exc))
             return result
         next_request = _settle(caller, result, request, response, last=attempt == 2)
         if next_request is None:
@@ -205,7 +215,7 @@ async def aask(caller: Caller, request: LLMRequest) -> CallResult:
         except SchemaUnsupportedError:
             raise  # the engine switches to JSON mode and asks again
         except ProviderError as exc:
-            result.error = _failure(exc)
+            result.fail(_failure(exc))
             return result
         next_request = _settle(caller, result, request, response, last=attempt == 2)
         if next_request is None:
@@ -230,9 +240,10 @@ def _settle(
     output, problem = _problem(response, request.schema)
     if output is not None:
         caller.remember(request, response)
-        result.output, result.error = output, None
+        # The second (last) attempt is the re-ask.
+        result.output, result.error, result.reasked = output, None, last
         return None
-    result.error = problem
+    result.fail(problem or "unknown problem")
     if last or not _retryable(problem or ""):
         return None
     return _reask(request, response, problem or "")
