@@ -45,6 +45,15 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_llm_modes() -> None:
+    # The LLM engine remembers per server URL what output mode it supports; fake
+    # servers reuse ports, so no test may inherit another's lesson.
+    engine = sys.modules.get("copilot.engines.llm")
+    if engine is not None:
+        engine.forget_modes()
+
+
 # --- Nothing outside the repository -------------------------------------------
 # A fresh clone must pass on its own, so no test may read a folder beside the
 # checkout (such as a shared/ folder one machine happens to have). An audit hook

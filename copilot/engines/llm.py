@@ -10,8 +10,9 @@ path), ``model`` (else ``LEAD_COPILOT_MODEL``, else the prompt's default),
 ``base_url``/``api_key`` (else ``OPENAI_BASE_URL``/``OPENAI_API_KEY``),
 ``azure_endpoint``/``api_version``, ``langchain_model`` (any langchain-core chat
 model), ``provider`` (any :class:`~copilot.llm.provider.Provider`),
-``structured`` (``"auto"``: strict JSON schema, falling back to JSON mode when
-the server rejects it; ``"strict"``; ``"json"``), ``params`` (overrides the
+``structured`` (``"auto"``: strict JSON schema, switching to JSON mode plus the
+schema in the prompt when the server says it cannot do strict schemas, and
+remembering that per server and model; ``"strict"``; ``"json"``), ``params`` (overrides the
 prompt's sampling parameters), ``cache`` (SQLite path; ``None`` uses
 ``LEAD_COPILOT_CACHE`` or the user cache dir; ``False`` disables it),
 ``cassette``/``cassette_mode`` (``"record"`` or ``"replay"``: answers recorded
@@ -59,6 +60,16 @@ from copilot.profile import BusinessProfile
 from copilot.prompts import PromptError, load_prompt
 
 PARTS = ("language", "intent", "origin", "fields", "signals", "reply")
+
+
+#: The structured-output mode learnt per (server, model) in this process; the cache
+#: file keeps it across processes.
+_LEARNT: dict[tuple[str, str], Mode] = {}
+
+
+def forget_modes() -> None:
+    """Forget the modes learnt in this process (the cache file keeps its own)."""
+    _LEARNT.clear()
 
 
 def default_cache_path() -> Path:
@@ -174,6 +185,8 @@ class LLMEngine:
         )
         # The ledger behind the budgets lives in the cache file, or in memory.
         self.ledger = self.cache or ResponseCache(":memory:")
+        if structured == "auto":
+            self.mode = self._learnt_mode() or "strict"
 
     # -- construction ------------------------------------------------------------
     @staticmethod
@@ -219,6 +232,26 @@ class LLMEngine:
                 f"the llm engine needs a model endpoint: {exc} "
                 "(or pass langchain_model=, or a cassette to replay)"
             ) from exc
+
+    # -- the structured-output mode each server needs -------------------------------
+    @property
+    def server(self) -> str:
+        """Where the model is served (its base URL), for remembering what it supports."""
+        provider = self.caller.provider
+        if provider is None:
+            return "replay"
+        return getattr(provider, "base_url", None) or getattr(provider, "name", "provider")
+
+    def _learnt_mode(self) -> Mode | None:
+        found = _LEARNT.get((self.server, self.model)) or self.ledger.learnt_mode(
+            self.server, self.model
+        )
+        return found if found in ("strict", "json") else None  # type: ignore[return-value]
+
+    def _learn_mode(self, mode: Mode, why: str) -> None:
+        self.mode = mode
+        _LEARNT[(self.server, self.model)] = mode
+        self.ledger.learn_mode(self.server, self.model, mode, why)
 
     @property
     def fallback(self) -> Engine:
@@ -305,7 +338,9 @@ class LLMEngine:
             result = CallResult(output=None)
             result.fail(f"provider error: {exc}")
             return result
-        self.mode = "json"  # remembered: this server has no strict schemas
+        # Remembered for this server and model (in the cache file too): the next
+        # analyses go straight to JSON mode.
+        self._learn_mode("json", str(exc))
         notes.append(f"structured output switched to JSON mode: {exc}")
         return None
 

@@ -4,7 +4,8 @@
   hash (prompt hash, model, parameters, input) to the answer that validated,
   so a rerun costs nothing.
 - The same file keeps a ledger of tokens spent per conversation and per day
-  (failed attempts included) for :class:`Budget`.
+  (failed attempts included) for :class:`Budget`, and the structured-output
+  mode each server and model was found to need.
 - :class:`Cassette`: model answers recorded in a JSONL file that can be
   committed, keyed by the same request hash, replayed with no network or key.
 """
@@ -68,6 +69,29 @@ class ResponseCache:
         )
         self.db["ledger"].create_index(["day"], if_not_exists=True)
         self.db["ledger"].create_index(["conversation"], if_not_exists=True)
+        self.db["modes"].create(
+            {"server": str, "model": str, "mode": str, "why": str, "at": str},
+            pk=("server", "model"),
+            if_not_exists=True,
+        )
+
+    def learnt_mode(self, server: str, model: str) -> str | None:
+        """The structured-output mode learnt for ``model`` on ``server``, if any."""
+        with self._lock:
+            row = self._conn.execute(
+                "select mode from modes where server = ? and model = ?", (server, model)
+            ).fetchone()
+        return row[0] if row else None
+
+    def learn_mode(self, server: str, model: str, mode: str, why: str) -> None:
+        """Remember that ``model`` on ``server`` needs ``mode`` (and why)."""
+        row = (server, model, mode, why[:500], datetime.now(UTC).isoformat())
+        with self._lock:
+            self._conn.execute(
+                "insert or replace into modes (server, model, mode, why, at)"
+                " values (?, ?, ?, ?, ?)",
+                row,
+            )
 
     def get(self, key: str) -> LLMResponse | None:
         """The cached answer for a request hash, or ``None``."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -61,6 +62,23 @@ def retry_after_seconds(headers: Any) -> float | None:
         return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
+#: What servers say when they cannot do the requested output format, e.g.
+#: llama-cpp-python's ``500 Input should be 'text' or 'json_object'``, OpenAI's
+#: ``400 ... response_format ... json_schema``, or a grammar the server could not
+#: build from the schema.
+_FORMAT_UNSUPPORTED = re.compile(
+    r"response_format|json_schema|'json_object'|structured output|grammar", re.IGNORECASE
+)
+
+
+def format_unsupported(status: int, text: str) -> bool:
+    """Whether an HTTP error says the requested output format is not supported.
+
+    Such an error is never transient: the same request fails the same way, so it
+    switches the output mode instead of being retried (whatever the status)."""
+    return status >= 400 and status not in (408, 429) and bool(_FORMAT_UNSUPPORTED.search(text))
+
+
 def _translate(exc: Exception) -> ProviderError:
     """Map an SDK exception to a transient or permanent provider error."""
     if isinstance(exc, openai.APITimeoutError):
@@ -70,13 +88,19 @@ def _translate(exc: Exception) -> ProviderError:
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         message = f"HTTP {status}: {str(exc)[:300]}"
+        if format_unsupported(status, f"{exc} {_body_text(exc)}"):
+            return SchemaUnsupportedError(message)
         if status == 429 or status >= 500 or status == 408:
             return TransientError(message, retry_after_seconds(exc.response.headers))
-        text = str(exc).lower()
-        if status in (400, 422) and ("response_format" in text or "json_schema" in text):
-            return SchemaUnsupportedError(message)
         return ProviderError(message)
     return ProviderError(f"{type(exc).__name__}: {exc}")
+
+
+def _body_text(exc: Any) -> str:
+    try:
+        return exc.response.text[:2000]
+    except Exception:  # a streamed or closed body: the message is enough
+        return ""
 
 
 def _response(body: str) -> LLMResponse:

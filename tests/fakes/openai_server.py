@@ -5,6 +5,8 @@ tests point the real SDK at this real HTTP server instead. It answers
 ``POST /v1/chat/completions`` from a script of :class:`Reply` items (valid
 output, invalid JSON, refusal, truncation, any HTTP status with headers, a
 delay), then from a default reply. Every request body is kept for assertions.
+``flavour`` makes it behave like llama-cpp-python's or llama.cpp's server
+(see :data:`FLAVOURS`).
 
     with FakeOpenAI(default=Reply.ok(content)) as server:
         server.script(Reply.status(429, retry_after="0"), Reply.ok(content))
@@ -66,6 +68,21 @@ class Reply:
         return cls(status=status, headers=headers, error=f"scripted {status}", **kw)
 
 
+#: How the server behaves, after real servers:
+#: - ``openai``: answers whatever is scripted;
+#: - ``llama-cpp-python``: its server rejects ``response_format`` type
+#:   ``json_schema`` with ``500 Input should be 'text' or 'json_object'``;
+#: - ``llama-server``: llama.cpp's server stops at ``max_tokens`` (about four
+#:   characters a token here) with ``finish_reason: length``.
+FLAVOURS = ("openai", "llama-cpp-python", "llama-server")
+#: llama-cpp-python's answer to a ``json_schema`` response format.
+LLAMA_CPP_PYTHON_500 = (
+    "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+    "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+    "'ctx': {'expected': \"'text' or 'json_object'\"}}]"
+)
+
+
 class FakeOpenAI:
     """The server; use as a context manager (starts on a free port, stops on exit)."""
 
@@ -76,9 +93,13 @@ class FakeOpenAI:
         strict_schemas: bool = True,
         delay: float = 0.0,
         log: Path | None = None,
+        flavour: str = "openai",
     ) -> None:
+        if flavour not in FLAVOURS:
+            raise ValueError(f"flavour must be one of {', '.join(FLAVOURS)}")
         self.default = default or Reply.ok("{}")
         self.strict_schemas = strict_schemas
+        self.flavour = flavour
         self.delay = delay
         self.log = log
         self.requests: list[dict[str, Any]] = []
@@ -176,6 +197,9 @@ class FakeOpenAI:
                 "param": "response_format",
             }
             return 400, {}, {"error": error}
+        if self.flavour == "llama-cpp-python" and response_format.get("type") == "json_schema":
+            error = {"message": LLAMA_CPP_PYTHON_500, "type": "internal_server_error"}
+            return 500, {}, {"error": error}
         reply = self._next()
         if reply.delay or self.delay:
             time.sleep(reply.delay or self.delay)
@@ -184,6 +208,10 @@ class FakeOpenAI:
             return reply.status, reply.headers, {"error": error}
         content = reply.content(body) if callable(reply.content) else reply.content
         fresh, cached, output = reply.usage
+        finish_reason = reply.finish_reason
+        limit = body.get("max_tokens") or body.get("max_completion_tokens")
+        if self.flavour == "llama-server" and limit and content and len(content) > 4 * limit:
+            content, finish_reason, output = content[: 4 * limit], "length", int(limit)
         payload = {
             "id": f"chatcmpl-fake-{len(self.requests)}",
             "object": "chat.completion",
@@ -193,7 +221,7 @@ class FakeOpenAI:
                 {
                     "index": 0,
                     "message": {"role": "assistant", "content": content, "refusal": reply.refusal},
-                    "finish_reason": reply.finish_reason,
+                    "finish_reason": finish_reason,
                     "logprobs": None,
                 }
             ],
@@ -218,9 +246,12 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--content-file", type=Path, help="the answer's message content")
     parser.add_argument("--log", type=Path, help="append one line per request here")
+    parser.add_argument("--flavour", choices=FLAVOURS, default="openai", help="behave like")
     args = parser.parse_args()
     content = args.content_file.read_text(encoding="utf-8") if args.content_file else "{}"
-    server = FakeOpenAI(Reply.ok(content), delay=args.delay, log=args.log).start()
+    server = FakeOpenAI(
+        Reply.ok(content), delay=args.delay, log=args.log, flavour=args.flavour
+    ).start()
     print(server.base_url, flush=True)
     try:
         sys.stdin.read()  # serve until stdin closes or the process is killed
