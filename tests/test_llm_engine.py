@@ -357,7 +357,6 @@ def test_a_safe_free_text_is_kept(server, profile, friday_noon) -> None:
         ("Hola, mira los precios en https://otra-tienda.com/sofas ahora.", "a link"),
         ("Hola, el envío es gratis para ti y te llega pronto.", "a promise"),
         ("Hi! The sofa is available and we can deliver it to you.", "written in en"),
-        ("Hola " + "muy " * 100, "longer than 300"),
     ],
 )
 def test_unsafe_free_text_is_dropped(server, profile, friday_noon, free_text, why) -> None:
@@ -365,6 +364,15 @@ def test_unsafe_free_text_is_dropped(server, profile, friday_noon, free_text, wh
     result = engine(server).understand(conversation(friday_noon, ASK), profile, friday_noon)
     assert result.reply.text == ""
     assert why in result.decided_by["checks"]
+
+
+def test_a_free_text_over_300_characters_breaks_the_schema_and_is_reasked(
+    server, profile, friday_noon
+) -> None:
+    server.script(Reply.ok(_reply_with("Hola " + "muy " * 100)))
+    result = engine(server).understand(conversation(friday_noon, ASK), profile, friday_noon)
+    assert result.decision == "reask"
+    assert "reply.free_text: String should have at most 300 characters" in result.reasons[0]
 
 
 def test_unsafe_slot_values_are_dropped(server, profile, friday_noon) -> None:

@@ -2,18 +2,21 @@
 
 Every field is required (nullable where the model may not know), labels are
 the taxonomy's enums and no extra keys are allowed, so OpenAI's strict
-JSON-schema mode accepts it as is. No numeric bounds or descriptions: strict
-mode rejects some keywords, and every description would cost input tokens on
-every call (the prompt explains the fields instead).
+JSON-schema mode accepts it as is. Lists have ``maxItems`` and strings
+``maxLength``: servers that turn the schema into a grammar (llama.cpp, vLLM,
+Ollama) then cannot let a small model repeat a label or a phrase until the
+token limit, and the same bounds are checked locally in JSON mode. No
+descriptions: each would cost input tokens on every call (the prompt explains
+the fields instead).
 """
 
 from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 from pydantic_core import CoreSchema
 
@@ -26,6 +29,18 @@ from copilot.taxonomy import (
     TemplateKey,
     TimelineBucket,
 )
+
+#: Alternative intents an answer may give (``also``).
+MAX_ALSO = 2
+#: Characters of a field value or evidence quoted from the conversation.
+MAX_TEXT = 200
+#: Characters of a reply slot or free text (the prompt asks for at most 300).
+MAX_REPLY = 300
+
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Reply = Annotated[str, Field(max_length=MAX_REPLY)]
+Currency = Annotated[str, Field(max_length=8)]
+Also = Annotated[list[Intent], Field(max_length=MAX_ALSO)]
 
 
 def _strip(node: Any) -> Any:
@@ -75,20 +90,20 @@ class IntentOut(_Out):
 
     label: Intent
     confidence: float
-    also: list[Intent]
+    also: Also
 
 
 class OriginOut(_Out):
     """Where the lead came from and the words that say so."""
 
     label: Origin
-    evidence: str | None
+    evidence: Text | None
 
 
 class TimelineOut(_Out):
     """For when, as written, and its bucket."""
 
-    text: str
+    text: Text
     bucket: TimelineBucket
 
 
@@ -96,24 +111,24 @@ class BudgetOut(_Out):
     """Money the lead can spend."""
 
     amount: float | None
-    currency: str | None
-    text: str
+    currency: Currency | None
+    text: Text
 
 
 class FieldsOut(_Out):
     """Qualification fields; null when the lead did not say."""
 
-    need: str | None
+    need: Text | None
     timeline: TimelineOut | None
-    prior_solution: str | None
-    pain: str | None
+    prior_solution: Text | None
+    pain: Text | None
     next_step: NextStep | None
     budget: BudgetOut | None
-    name: str | None
-    email: str | None
-    phone: str | None
-    company: str | None
-    city: str | None
+    name: Text | None
+    email: Text | None
+    phone: Text | None
+    company: Text | None
+    city: Text | None
 
 
 class HandoffOut(_Out):
@@ -126,10 +141,10 @@ class HandoffOut(_Out):
 class SlotsOut(_Out):
     """Template variables the model may fill; the library fills the others."""
 
-    question: str | None
-    answer: str | None
-    need: str | None
-    next_step: str | None
+    question: Reply | None
+    answer: Reply | None
+    need: Text | None
+    next_step: Text | None
 
 
 class ReplyOut(_Out):
@@ -137,7 +152,7 @@ class ReplyOut(_Out):
 
     template: TemplateKey
     slots: SlotsOut
-    free_text: str | None
+    free_text: Reply | None
 
 
 class AnalyzeOutput(_Out):
@@ -195,26 +210,15 @@ FieldKey = Literal[
 ]
 
 
-#: Label lists the v2 prompt spells out with their meanings: the schema says
-#: ``string`` for them instead of repeating each list on every call. The pydantic
-#: model still holds the taxonomy enums, so an answer with any other label fails
-#: validation and is re-asked, exactly like malformed JSON.
-LISTED_IN_PROMPT = frozenset({"Intent", "HandoffReason", "TemplateKey", "TimelineBucket"})
-
-
 def _tighten(schema: dict[str, Any]) -> dict[str, Any]:
-    """Inline ``$defs`` used once, write ``anyOf [{type: T}, {type: null}]`` as
-    ``{type: [T, null]}`` (both valid in strict mode, the second far shorter) and
-    drop the label lists of :data:`LISTED_IN_PROMPT`."""
-    defs = {
-        name: {"type": "string"} if name in LISTED_IN_PROMPT else body
-        for name, body in schema.get("$defs", {}).items()
-    }
+    """Inline ``$defs`` used once and write ``anyOf [{type: T, ...}, {type: null}]``
+    as ``{type: [T, null], ...}`` (both valid in strict mode, the second far shorter).
+
+    Every label list stays an enum: a server that compiles the schema into a
+    grammar (llama.cpp, vLLM) can then only produce taxonomy labels."""
+    defs = schema.get("$defs", {})
     text = json.dumps(schema)
-    # Loosened lists are inlined wherever used; other lists only where used once.
-    inline = {
-        name for name in defs if name in LISTED_IN_PROMPT or text.count(f'"#/$defs/{name}"') == 1
-    }
+    inline = {name for name in defs if text.count(f'"#/$defs/{name}"') == 1}
 
     def walk(node: Any) -> Any:
         if isinstance(node, list):
@@ -230,11 +234,14 @@ def _tighten(schema: dict[str, Any]) -> dict[str, Any]:
             isinstance(options, list)
             and len(options) == 2
             and options[1] == {"type": "null"}
-            and set(options[0]) == {"type"}
-            and isinstance(options[0]["type"], str)
+            and isinstance(options[0].get("type"), str)
+            and options[0]["type"] != "object"
         ):
             rest = {key: value for key, value in node.items() if key != "anyOf"}
-            return {**rest, "type": [options[0]["type"], "null"]}
+            out = {**rest, **options[0], "type": [options[0]["type"], "null"]}
+            if "enum" in out:  # a nullable label: null is one more allowed value
+                out["enum"] = [*out["enum"], None]
+            return out
         return node
 
     out = walk(schema)
@@ -260,16 +267,16 @@ class FieldV2(_Compact):
     """One qualification field the lead gave: its key and the value as written."""
 
     k: FieldKey
-    v: str
+    v: Text
 
 
 class SlotsV2(_Compact):
     """Template variables the model may fill."""
 
-    question: str | None
-    answer: str | None
-    need: str | None
-    next_step: str | None
+    question: Reply | None
+    answer: Reply | None
+    need: Text | None
+    next_step: Text | None
 
 
 class AnalyzeV2(_Compact):
@@ -278,18 +285,18 @@ class AnalyzeV2(_Compact):
     lang: Language
     intent: Intent
     conf: float
-    also: list[Intent]
+    also: Also
     origin: Origin
-    evidence: str | None
-    fields: list[FieldV2]
+    evidence: Text | None
+    fields: Annotated[list[FieldV2], Field(max_length=len(FieldKey.__args__))]
     bucket: TimelineBucket | None
     amount: float | None
-    currency: str | None
+    currency: Currency | None
     handoff: HandoffReason | None
     injection: bool
     template: TemplateKey
     slots: SlotsV2
-    free_text: str | None
+    free_text: Reply | None
 
     def to_output(self) -> AnalyzeOutput:
         """The same answer as :class:`AnalyzeOutput` (first value per field wins; a
