@@ -22,8 +22,9 @@ a missing request; with a cassette the response cache is not consulted, so a
 replay reports exactly what the recording did),
 ``prices`` (dict or TOML path), ``budget_per_conversation``/``budget_per_day``
 (tokens), ``redact`` (emails and phones never leave the machine), ``max_turns``,
-``timeout``, ``retry_attempts``, ``fallback`` (an engine; the rules engine by
-default).
+``timeout`` (seconds per attempt), ``retry_attempts``, ``retry_max_wait``
+(the longest backoff), ``retry_total`` (seconds for the whole call, retries
+included; by default three timeouts, so a timed-out attempt is retried), ``fallback`` (an engine; the rules engine by default).
 
 When the model cannot give a valid answer (transport failures after retries,
 two invalid answers, a refusal, a spent budget) the analysis falls back to the
@@ -142,6 +143,7 @@ class LLMEngine:
         timeout: float = 30.0,
         retry_attempts: int = 4,
         retry_max_wait: float = 8.0,
+        retry_total: float | None = None,
         fallback: Engine | None = None,
     ) -> None:
         try:
@@ -181,7 +183,12 @@ class LLMEngine:
             # replay reports exactly what the recording did (usage included).
             cache=None if self.cassette is not None else self.cache,
             cassette=self.cassette,
-            retry=RetryPolicy(attempts=retry_attempts, maximum=retry_max_wait),
+            retry=RetryPolicy(
+                attempts=retry_attempts,
+                maximum=retry_max_wait,
+                timeout=timeout,
+                total=retry_total,
+            ),
         )
         # The ledger behind the budgets lives in the cache file, or in memory.
         self.ledger = self.cache or ResponseCache(":memory:")
@@ -214,7 +221,7 @@ class LLMEngine:
         if langchain_model is not None:
             from copilot.integrations.llm.langchain_provider import LangChainProvider
 
-            return LangChainProvider(langchain_model)
+            return LangChainProvider(langchain_model, timeout=timeout)
         from copilot.integrations.llm.openai_provider import OpenAIProvider
 
         try:

@@ -25,8 +25,6 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
 )
 
 from copilot.llm.provider import (
@@ -43,13 +41,33 @@ from copilot.llm.store import Cassette, ResponseCache
 
 @dataclass
 class RetryPolicy:
-    """Bounds of the transport retry layer."""
+    """Bounds of the transport retry layer.
+
+    ``timeout`` is each attempt's own limit (the client's); ``total`` bounds the
+    whole call, retries and waits included. The total must leave room for more
+    than one attempt, or a timed-out call would never be retried: by default it
+    is three timeouts, so two attempts that time out both run to their end
+    (quick failures such as a 503 get all ``attempts``)."""
 
     attempts: int = 4
     initial: float = 0.5
     maximum: float = 8.0
-    total: float = 30.0
+    total: float | None = None
     jitter: float = 0.5
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.total is None:
+            self.total = 3 * self.timeout
+
+    def stop(self, state: RetryCallState) -> bool:
+        """Stop after ``attempts``, or when one more attempt (its wait and its full
+        timeout) could end past the total budget."""
+        if state.attempt_number >= self.attempts:
+            return True
+        waited = state.seconds_since_start or 0.0
+        upcoming = getattr(state, "upcoming_sleep", 0.0) or 0.0
+        return waited + upcoming + self.timeout > (self.total or 0.0)
 
     def wait(self, state: RetryCallState) -> float:
         """Seconds to wait before the next attempt: Retry-After when the server sent
@@ -96,7 +114,7 @@ class Caller:
         return cls(
             retry=retry_if_exception_type(TransientError),
             wait=self.retry.wait,
-            stop=stop_after_attempt(self.retry.attempts) | stop_after_delay(self.retry.total),
+            stop=self.retry.stop,
             reraise=True,
         )
 
