@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from copilot.engines.base import Engine, EngineError, Understanding, register_engine
+from copilot.engines.safety_net import secure
 from copilot.llm.calls import Caller, CallResult, RetryPolicy, aask, ask
 from copilot.llm.context import Context, build_context
 from copilot.llm.cost import cost_usd, load_prices
@@ -429,12 +430,20 @@ class LLMEngine:
             decided["origin"] = "metadata"
         if found.notes:
             decided["checks"] = "; ".join(found.notes)
+        # The rules' sure cues under the model: a handoff or opt-out is never dropped.
+        secured = secure(conversation, found.intent, found.signals, found.language)
+        if secured.notes:
+            decided["safety"] = "; ".join(secured.notes)
+            if secured.intent is not found.intent:
+                decided["intent"] = "rules"
+            if secured.signals != found.signals:
+                decided["signals"] = f"{self.name}+rules"
         return Understanding(
             language=found.language,
-            intent=found.intent,
+            intent=secured.intent,
             origin=found.origin,
             fields=found.fields,
-            signals=found.signals,
+            signals=secured.signals,
             reply=found.reply,
             engine=self.name,
             decided_by=decided,
