@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot.engines.base import Engine, EngineError, get_engine
+from copilot.engines.base import Engine
+from copilot.engines.spec import EngineSpec
 from copilot.evals.accounting import account, item_record, model_decided
 from copilot.evals.datasets_io import Dataset
 from copilot.evals.metrics import bootstrap_ci
@@ -25,63 +26,11 @@ from copilot.profile import BusinessProfile
 FAIL_FAST_AFTER = 10
 
 
+__all__ = ["DatasetResult", "EngineSpec", "EvalAbort", "result_from_predictions", "run_dataset"]
+
+
 class EvalAbort(RuntimeError):
     """The run cannot go on (the engine cannot be built or fails on every item)."""
-
-
-def _option_value(text: str) -> Any:
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
-@dataclass(frozen=True)
-class EngineSpec:
-    """An engine, optionally a prompt and factory options:
-    ``rules``, ``llm:analyze@v2`` or ``llm:analyze@v2,model=gpt-4o-mini,cache=llm.db``."""
-
-    name: str
-    prompt: str | None = None
-    options: tuple[tuple[str, Any], ...] = ()
-
-    @classmethod
-    def parse(cls, text: str, prompt: str | None = None) -> EngineSpec:
-        """Parse ``NAME[:PROMPT@VERSION][,KEY=VALUE...]``; an explicit ``prompt`` wins.
-        Option values ``true``/``false`` and numbers are converted."""
-        head, *pairs = text.strip().split(",")
-        name, _, spec_prompt = head.strip().partition(":")
-        if not name:
-            raise EngineError(f"empty engine name in {text!r}")
-        options = []
-        for pair in pairs:
-            key, equals, value = pair.partition("=")
-            if not equals or not key.strip():
-                raise EngineError(f"engine option {pair!r} in {text!r} is not KEY=VALUE")
-            options.append((key.strip(), _option_value(value.strip())))
-        return cls(name=name, prompt=prompt or spec_prompt or None, options=tuple(options))
-
-    @property
-    def label(self) -> str:
-        """How reports name this engine."""
-        label = f"{self.name}:{self.prompt}" if self.prompt else self.name
-        return ",".join([label, *(f"{k}={v}" for k, v in self.options)])
-
-    def build(self) -> Engine:
-        """The engine; the prompt is passed only when given (only prompt engines take it)."""
-        options = dict(self.options)
-        if self.prompt:
-            options["prompt"] = self.prompt
-        try:
-            return get_engine(self.name, **options)
-        except TypeError as exc:
-            given = ", ".join(options) or "no options"
-            raise EngineError(f"engine {self.name!r} does not accept {given}: {exc}") from exc
 
 
 @dataclass

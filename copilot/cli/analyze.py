@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from copilot.cli import main
 from copilot.engines.base import EngineError
+from copilot.engines.spec import build_engine
 from copilot.facade import Copilot
 from copilot.models import Analysis, Conversation, Message, checked_moment
 from copilot.profile import BusinessProfile, ProfileError, load_profile
@@ -59,14 +60,12 @@ def load_profile_or_fail(path: str | None) -> BusinessProfile:
 
 
 def build_copilot(profile: BusinessProfile, engine: str, prompt: str | None) -> Copilot:
-    """A copilot with ``engine``; ``prompt`` reaches the engine factory only when given."""
-    options = {"prompt": prompt} if prompt else {}
+    """A copilot with the engine an engine spec names (``llm:analyze@v2,timeout=60``);
+    ``prompt`` reaches the engine factory only when given."""
     try:
-        return Copilot(profile=profile, engine=engine, **options)
+        return Copilot(profile=profile, engine=build_engine(engine, prompt))
     except EngineError as exc:
         fail(str(exc))
-    except TypeError as exc:
-        fail(f"engine {engine!r} does not accept these options ({exc})")
 
 
 def _is_turn_list(value: Any) -> bool:
@@ -264,7 +263,13 @@ def decision_lines(analysis: Analysis) -> list[str]:
     metavar="FILE",
     help="Business profile TOML (default: the demo profile).",
 )
-@click.option("--engine", default="rules", show_default=True, help="Engine name.")
+@click.option(
+    "--engine",
+    default="rules",
+    show_default=True,
+    help="Engine SPEC: NAME[:PROMPT@VERSION][,KEY=VALUE...], e.g. "
+    "'llm,base_url=http://127.0.0.1:8080/v1,structured=json,timeout=60'.",
+)
 @click.option("--prompt", metavar="NAME@VERSION", help="Prompt for prompt-driven engines.")
 @click.option("--now", "now_text", metavar="ISO", help="Analyse as of this time.")
 @click.option("--json", "as_json", is_flag=True, help="Print the Analysis as JSON.")

@@ -10,6 +10,7 @@ path), ``model`` (else ``LEAD_COPILOT_MODEL``, else the prompt's default),
 ``base_url``/``api_key`` (else ``OPENAI_BASE_URL``/``OPENAI_API_KEY``),
 ``azure_endpoint``/``api_version``, ``langchain_model`` (any langchain-core chat
 model), ``provider`` (any :class:`~copilot.llm.provider.Provider`),
+``seed``/``max_tokens`` (shortcuts for those ``params``),
 ``structured`` (``"auto"``: strict JSON schema, switching to JSON mode plus the
 schema in the prompt when the server says it cannot do strict schemas, and
 remembering that per server and model; ``"strict"``; ``"json"``), ``params`` (overrides the
@@ -133,6 +134,8 @@ class LLMEngine:
         provider: Provider | None = None,
         structured: Literal["auto", "strict", "json"] = "auto",
         params: dict[str, Any] | None = None,
+        seed: int | None = None,
+        max_tokens: int | None = None,
         cache: str | Path | bool | None = None,
         cassette: str | Path | None = None,
         cassette_mode: Literal["record", "replay"] = "replay",
@@ -156,7 +159,16 @@ class LLMEngine:
             raise EngineError(f"structured must be auto, strict or json, not {structured!r}")
         self.structured = structured
         self.mode: Mode = "json" if structured == "json" else "strict"
-        self.params = {**self.prompt.params, **(params or {})}
+        if params is not None and not isinstance(params, dict):
+            raise EngineError(
+                f"params must be a JSON object of sampling parameters, not {params!r}"
+            )
+        shortcuts = {"seed": seed, "max_tokens": max_tokens}
+        self.params = {
+            **self.prompt.params,
+            **(params or {}),
+            **{key: value for key, value in shortcuts.items() if value is not None},
+        }
         self.redact = redact
         self.max_turns = max_turns
         self.prices = load_prices(prices)

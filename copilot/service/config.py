@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from copilot.engines.base import EngineError
+from copilot.engines.spec import EngineSpec
 from copilot.integrations.whatsapp import ConfigError as WhatsAppConfigError
 from copilot.integrations.whatsapp import settings as whatsapp_settings
 
@@ -107,10 +109,15 @@ class Settings:
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` (naming the variable) for any invalid value."""
-        if self.engine not in ENGINES:
+        try:
+            engine = EngineSpec.parse(self.engine).name
+        except EngineError as exc:
+            raise ConfigError(f"{ENV_NAMES['engine']} (--engine): {exc}") from exc
+        if engine not in ENGINES:
             raise ConfigError(
-                f"{ENV_NAMES['engine']} (--engine): unknown engine {self.engine!r}; "
-                f"choose one of {', '.join(ENGINES)}"
+                f"{ENV_NAMES['engine']} (--engine): unknown engine {engine!r}; "
+                f"choose one of {', '.join(ENGINES)} (options after commas: "
+                "llm,structured=json,timeout=60)"
             )
         if not str(self.db).strip():
             raise ConfigError(f"{ENV_NAMES['db']} (--db): the database path is empty")

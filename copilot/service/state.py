@@ -9,6 +9,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 
+from copilot.engines.spec import build_engine
 from copilot.facade import Copilot
 from copilot.inbox import Inbox
 from copilot.inbox.ingest import Analyzer
@@ -47,7 +48,7 @@ class ServiceState:
         except (OSError, ValueError) as exc:
             raise ConfigError(f"LEAD_COPILOT_PROFILE (--profile): {exc}") from exc
         try:
-            copilot = Copilot(profile, settings.engine)
+            copilot = Copilot(profile, build_engine(settings.engine))
         except Exception as exc:  # the engine's own configuration (API keys...)
             raise ConfigError(
                 f"LEAD_COPILOT_ENGINE (--engine): engine {settings.engine!r} cannot start: {exc}"
