@@ -234,3 +234,30 @@ def test_a_server_killed_mid_eval_fails_the_gate(tmp_path: Path, chaos_report: A
     assert "transport failed after retries" in out
     assert f"FAIL test-sample/intents: {len(fell)} items fell back" in out
     assert all(r["engine"].startswith("rules (fallback of llm:") for r in fell)
+
+
+def test_a_comparison_reports_who_answered_for_the_candidate(tmp_path: Path) -> None:
+    with FakeOpenAI(Reply.ok(analyze_json())) as server:
+        server.script(Reply.refused())
+        result = CliRunner().invoke(
+            main,
+            [
+                "eval",
+                "--dataset",
+                str(SAMPLE),
+                "--limit",
+                "3",
+                "--candidate",
+                spec(server),
+                "--baseline",
+                "rules",
+                "--report",
+                str(tmp_path / "report"),
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    assert "model answers used: 2 of 3 items (0 after a re-ask); fallbacks: 1" in result.output
+    for name in ("report.md", "report.html"):
+        assert "fell back: it001: refusal" in (tmp_path / "report" / name).read_text()
+    summary = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert summary["results"][0]["accounting"]["fallback"] == 1
