@@ -100,7 +100,7 @@ def test_the_sent_schema_is_strict_every_key_required_no_extras() -> None:
     assert text.count('"prior_solution"') == 1 and text.count('"instagram"') == 1
     assert text.count('"this_month"') == 1 and text.count('"opt_out_confirmation"') == 1
     properties = sent["schema"]["properties"]
-    assert properties["also"]["maxItems"] == 2 and properties["fields"]["maxItems"] == 11
+    assert properties["also"]["maxItems"] == 2 and properties["fields"]["maxItems"] == 6
     assert properties["handoff"]["enum"][-1] is None  # nullable label
     assert properties["free_text"]["maxLength"] == 300
 

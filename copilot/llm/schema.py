@@ -32,8 +32,12 @@ from copilot.taxonomy import (
 
 #: Alternative intents an answer may give (``also``).
 MAX_ALSO = 2
-#: Characters of a field value or evidence quoted from the conversation.
-MAX_TEXT = 200
+#: Characters of a field value or evidence quoted from the conversation ("short,
+#: as written", the prompts say).
+MAX_TEXT = 100
+#: Fields one v2 answer may list: more than a lead gives in one message, few
+#: enough that a small model repeating a pair stops well before the token limit.
+MAX_FIELDS = 6
 #: Characters of a reply slot or free text (the prompt asks for at most 300).
 MAX_REPLY = 300
 
@@ -288,7 +292,7 @@ class AnalyzeV2(_Compact):
     also: Also
     origin: Origin
     evidence: Text | None
-    fields: Annotated[list[FieldV2], Field(max_length=len(FieldKey.__args__))]
+    fields: Annotated[list[FieldV2], Field(max_length=MAX_FIELDS)]
     bucket: TimelineBucket | None
     amount: float | None
     currency: Currency | None
