@@ -98,3 +98,15 @@ def test_llama_server_truncation_at_max_tokens_is_reasked_with_more_room() -> No
     assert result.decision == "reask"
     assert result.reasons[0].startswith("truncated")
     assert result.usage["output_tokens"] == 100 + 150  # the cut answer's tokens count
+
+
+def test_a_server_rejecting_json_mode_too_is_a_fallback_with_its_reason() -> None:
+    rejected = Reply.failure(400)
+    rejected.error = "response_format json_object is not supported"
+    with FakeOpenAI(Reply.ok(analyze_json()), strict_schemas=False) as server:
+        server.script(rejected)
+        result = engine(server).understand(lead(), PROFILE, NOW)
+    assert result.decision == "fallback"
+    assert result.reasons[0].startswith("structured output switched to JSON mode")
+    assert result.reasons[1].startswith("provider error: the server rejected JSON mode too")
+    assert formats(server) == ["json_schema", "json_object"]

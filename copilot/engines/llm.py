@@ -70,6 +70,13 @@ PARTS = ("language", "intent", "origin", "fields", "signals", "reply")
 _LEARNT: dict[tuple[str, str], Mode] = {}
 
 
+def _rejected(exc: SchemaUnsupportedError) -> CallResult:
+    """The result when the server rejects JSON mode as well as strict schemas."""
+    result = CallResult(output=None)
+    result.fail(f"provider error: the server rejected JSON mode too: {exc}")
+    return result
+
+
 def forget_modes() -> None:
     """Forget the modes learnt in this process (the cache file keeps its own)."""
     _LEARNT.clear()
@@ -379,7 +386,10 @@ class LLMEngine:
                 result = failed
             else:
                 context, request = self._request(conversation, profile, now)
-                result = ask(self.caller, request)
+                try:
+                    result = ask(self.caller, request)
+                except SchemaUnsupportedError as again:
+                    result = _rejected(again)
         return self._attempt(conversation, profile, context, result, notes)
 
     async def aattempt(
@@ -397,7 +407,10 @@ class LLMEngine:
                 result = failed
             else:
                 context, request = self._request(conversation, profile, now)
-                result = await aask(self.caller, request)
+                try:
+                    result = await aask(self.caller, request)
+                except SchemaUnsupportedError as again:
+                    result = _rejected(again)
         return self._attempt(conversation, profile, context, result, notes)
 
     def close(self) -> None:
