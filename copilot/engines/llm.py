@@ -10,11 +10,11 @@ path), ``model`` (else ``LEAD_COPILOT_MODEL``, else the prompt's default),
 ``base_url``/``api_key`` (else ``OPENAI_BASE_URL``/``OPENAI_API_KEY``),
 ``azure_endpoint``/``api_version``, ``langchain_model`` (any langchain-core chat
 model), ``provider`` (any :class:`~copilot.llm.provider.Provider`),
-``seed``/``max_tokens`` (shortcuts for those ``params``),
 ``structured`` (``"auto"``: strict JSON schema, switching to JSON mode plus the
 schema in the prompt when the server says it cannot do strict schemas, and
-remembering that per server and model; ``"strict"``; ``"json"``), ``params`` (overrides the
-prompt's sampling parameters), ``cache`` (SQLite path; ``None`` uses
+remembering that per server and model; ``"strict"``; ``"json"``), ``params``
+(overrides the prompt's sampling parameters; ``seed`` and ``max_tokens`` are
+shortcuts for two of them), ``cache`` (SQLite path; ``None`` uses
 ``LEAD_COPILOT_CACHE`` or the user cache dir; ``False`` disables it),
 ``cassette``/``cassette_mode`` (``"record"`` or ``"replay"``: answers recorded
 in a JSONL file keyed by request hash, the same key as the cache; replay needs
@@ -25,12 +25,17 @@ replay reports exactly what the recording did),
 (tokens), ``redact`` (emails and phones never leave the machine), ``max_turns``,
 ``timeout`` (seconds per attempt), ``retry_attempts``, ``retry_max_wait``
 (the longest backoff), ``retry_total`` (seconds for the whole call, retries
-included; by default three timeouts, so a timed-out attempt is retried), ``fallback`` (an engine; the rules engine by default).
+included; by default three timeouts, so a timed-out attempt is retried),
+``fallback`` (an engine; the rules engine by default).
 
-When the model cannot give a valid answer (transport failures after retries,
-two invalid answers, a refusal, a spent budget) the analysis falls back to the
-fallback engine and ``decided_by["fallback"]`` says why; tokens spent on the
-failed attempts are still in ``usage`` and ``cost_usd``.
+Every analysis says who answered (``decision``: ``model``, ``reask`` or
+``fallback``) and every problem met on the way, in order (``reasons``). When the
+model cannot give a valid answer (transport failures after retries, two invalid
+answers, a refusal, a spent budget) the analysis falls back to the fallback
+engine and ``decided_by["fallback"]`` says why (all the reasons); tokens spent
+on the failed attempts are still in ``usage`` and ``cost_usd``. The rules' sure
+cues (a person asked for, a complaint keyword, an opt-out) are combined with
+every model answer (:mod:`copilot.engines.safety_net`).
 """
 
 from __future__ import annotations
