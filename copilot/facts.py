@@ -460,6 +460,11 @@ def _answer_prices(
 _PAYMENT_TERMS = frozenset({"installments"})
 
 
+def named_payment_families(text: str) -> set[str]:
+    """The payment method families ``text`` names ("nequi", "card", "cash" ...)."""
+    return _named_payment_families(_phrase_text(text))
+
+
 def _named_payment_families(padded: str) -> set[str]:
     families = _data()["payment_families"]
     return {name for name, aliases in families.items() if _has_any(padded, aliases)}

@@ -321,6 +321,11 @@ class SuggestedReply(Model):
         None, description="A stage change the agent may make with this reply (lost)"
     )
     propose_lost_reason: LostReason | None = None
+    free_text_rejected: str | None = Field(
+        None,
+        description="Why the engine's free text was not used and the library's wording was "
+        "(not in the lead's language, a fact the profile does not hold, ...)",
+    )
 
 
 class ConversationState(Model):

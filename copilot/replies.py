@@ -64,6 +64,7 @@ from copilot.facts import (
     response_time_phrase,
     wording,
 )
+from copilot.grounding import check_free_text
 from copilot.handoff import decide_handoff
 from copilot.models import (
     Analysis,
@@ -473,7 +474,7 @@ def suggest_reply(
         now,
         answer,
     )
-    return _with_free_text(reply, understanding, state)
+    return _with_free_text(reply, understanding, state, conversation, profile)
 
 
 def _still_waiting(
@@ -665,27 +666,43 @@ def _proposed_slot(understanding: Understanding, key: TemplateKey, name: str) ->
 
 
 def _with_free_text(
-    reply: SuggestedReply | None, understanding: Understanding, state: ConversationState
+    reply: SuggestedReply | None,
+    understanding: Understanding,
+    state: ConversationState,
+    conversation: Conversation,
+    profile: BusinessProfile,
 ) -> SuggestedReply | None:
     """Inside the 24-hour window, an engine's short free text may replace the
-    rendered template of a conversational turn. The LLM engine has already checked
-    it against the profile's facts (no price, date, link or promise the facts do
-    not hold, the lead's language, a length limit); the template choice, category
-    and language stay the library's. A reply the library worded for the turn (the
-    facts' answer, a close, an apology, media received) is kept: free text would
-    drop the answer the facts give."""
+    rendered template of a conversational turn, once it passes
+    :func:`copilot.grounding.check_free_text` (the lead's language, grounded in
+    the facts, no echo of the lead, no placeholder or raw value); the template
+    choice, category and language stay the library's. When it fails, the
+    library's reply is kept and ``free_text_rejected`` says why. A reply the
+    library worded for the turn (the facts' answer, a close, an apology, media
+    received) is kept: free text would drop the answer the facts give."""
     proposal = understanding.reply
     if (
         reply is None
         or reply.turn is not None
         or proposal is None
         or not proposal.text.strip()
-        or not state.window_open
         or reply.template not in FREE_TEXT_KEYS
         or proposal.template is not reply.template
-        or proposal.language is not reply.language
     ):
         return reply
+    problems = check_free_text(
+        proposal.text,
+        language=reply.language.value,
+        profile=profile,
+        lead_texts=[m.text or "" for m in conversation.messages if m.is_inbound],
+        window_open=state.window_open,
+    )
+    if proposal.language is not reply.language:
+        problems.insert(
+            0, f"written for {proposal.language.value}, the reply is in {reply.language.value}"
+        )
+    if problems:
+        return reply.model_copy(update={"free_text_rejected": ", ".join(problems)})
     return reply.model_copy(update={"text": proposal.text.strip(), "variables": {}})
 
 

@@ -4,9 +4,8 @@ Every reply is checked for: the template expected; the facts that must appear
 (amounts compared after removing thousands separators, so "1.890.000" and
 "1,890,000" are equal); the fragments that must not (other-language words, raw
 enum values); no unfilled ``{placeholder}``; a maximum length; none of the
-lead's own first-person phrases; one language (the language identifier of
-:mod:`copilot.engines.rules.language` on the whole reply and on each sentence,
-names of places and of the business removed first); and no stale promise (the
+lead's own first-person phrases; one language (:func:`copilot.grounding.is_pure`,
+the check a model's free text must pass too); and no stale promise (the
 response-time promise offered once the lead has waited longer than it).
 """
 
@@ -15,19 +14,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from copilot.engines.rules.language import detect_language
 from copilot.engines.rules.normalize import normalize, words
 from copilot.evals.items import ReplyItem
+from copilot.grounding import PLACEHOLDER as _PLACEHOLDER
+from copilot.grounding import first_person_phrases as lead_phrases
+from copilot.grounding import is_pure
 from copilot.profile import BusinessProfile
-from copilot.taxonomy import Language
 
 _AMOUNT = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
-_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
-_SENTENCES = re.compile(r"(?<=[.!?;:])\s+")
-#: Words that make a lead's phrase their own ("para mi apartamento", "my house").
-_FIRST_PERSON = frozenset(
-    {"mi", "mis", "yo", "me", "meu", "minha", "meus", "minhas", "eu", "my", "i", "im", "mine"}
-)
 
 
 def amounts_plain(text: str) -> str:
@@ -49,47 +43,7 @@ def contains(text: str, fragment: str) -> bool:
 def first_person_phrases(item: ReplyItem) -> list[str]:
     """Two- and three-word phrases of the lead's messages that hold a first-person
     word: a reply that repeats one echoes the lead's own words."""
-    phrases: set[str] = set()
-    for turn in item.messages:
-        if turn.sender != "lead":
-            continue
-        tokens = words(normalize(turn.text))
-        for size in (2, 3):
-            for i in range(len(tokens) - size + 1):
-                gram = tokens[i : i + size]
-                if any(t in _FIRST_PERSON for t in gram) and any(len(t) > 3 for t in gram):
-                    phrases.add(" ".join(gram))
-    return sorted(phrases)
-
-
-def _proper_names(profile: BusinessProfile) -> list[str]:
-    names = [profile.name, *profile.facts.delivery_areas]
-    if profile.facts.address:
-        names.append(profile.facts.address)
-    return sorted(names, key=len, reverse=True)
-
-
-def languages_found(text: str, profile: BusinessProfile) -> tuple[Language, list[str]]:
-    """The identifier's language of the whole ``text`` and of each sentence (names
-    of the business and places removed): ``(whole, [language of each sentence])``."""
-    plain = text
-    for name in _proper_names(profile):
-        plain = plain.replace(name, " ")
-    plain = re.sub(r"https?://\S+", " ", plain)
-    sentences = [s for s in _SENTENCES.split(plain) if s.strip()]
-    return detect_language(plain), [detect_language(s).value for s in sentences]
-
-
-def is_pure(text: str, expected: str, profile: BusinessProfile) -> tuple[bool, bool, str]:
-    """``(pure, identified, detail)``: no sentence identified as another language
-    than ``expected`` and the whole not another language; ``identified`` when the
-    whole reply is identified as ``expected`` (short replies may be undetermined)."""
-    whole, parts = languages_found(text, profile)
-    others = sorted({p for p in parts if p not in (expected, Language.UNDETERMINED.value)})
-    whole_other = whole.value not in (expected, Language.UNDETERMINED.value)
-    pure = not others and not whole_other
-    detail = "" if pure else f"language: whole {whole.value}, sentences {parts}"
-    return pure, whole.value == expected, detail
+    return lead_phrases([turn.text for turn in item.messages if turn.sender == "lead"])
 
 
 def check_case(

@@ -8,8 +8,9 @@ import re
 from dataclasses import dataclass, field
 
 from copilot.engines.rules.normalize import normalize
+from copilot.grounding import check_free_text
 from copilot.llm.context import Context
-from copilot.llm.safety import clean, guess_language, injection_cues, unsupported_claims
+from copilot.llm.safety import clean, injection_cues, unsupported_claims
 from copilot.llm.schema import AnalyzeOutput, ReplyOut
 from copilot.models import (
     Budget,
@@ -30,7 +31,6 @@ FIELD_CONFIDENCE = 0.8
 MAX_FIELD_CHARS = 200
 #: Length limits of reply slots and free text, in characters.
 SLOT_LIMITS = {"question": 200, "answer": 400, "need": 80, "next_step": 80}
-MAX_FREE_TEXT = 300
 #: Fields the lead's words must hold verbatim, and fields that need one of their words.
 EXACT_FIELDS = frozenset({"name", "company", "city", "email"})
 WORDED_FIELDS = frozenset({"timeline", "budget"})
@@ -201,20 +201,15 @@ def check_reply(
     text = ""
     free = _text(reply.free_text, context, limit=10_000)
     if free:
-        guessed = guess_language(free)
-        problems = unsupported_claims(free, profile, context.lead_texts)
-        if not context.window_open:
-            notes.append("free text dropped: the 24 h window is closed")
-        elif len(free) > MAX_FREE_TEXT:
-            notes.append(f"free text dropped: longer than {MAX_FREE_TEXT} characters")
-        elif guessed not in (language, Language.UNDETERMINED):
-            notes.append(
-                f"free text dropped: written in {guessed.value}, the lead writes {language.value}"
-            )
-        elif problems:
-            notes.append(f"free text dropped: {problems[0]}")
-        elif injection_cues(free):
-            notes.append("free text dropped: it repeats instructions")
+        problems = check_free_text(
+            free,
+            language=language.value,
+            profile=profile,
+            lead_texts=context.lead_texts,
+            window_open=context.window_open,
+        )
+        if problems:
+            notes.append(f"free text dropped: {', '.join(problems)}")
         else:
             text = free
     template = profile.templates[reply.template]

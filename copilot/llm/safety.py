@@ -212,7 +212,7 @@ def _plain_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _number_values(text: str) -> set[str]:
+def number_values(text: str) -> set[str]:
     """Numbers in ``text`` in a canonical form: thousands separators removed, a decimal
     part kept when it is not a 3-digit group ("1.890.000" and "1,890,000" -> "1890000")."""
     values: set[str] = set()
@@ -243,11 +243,11 @@ def unsupported_claims(text: str, profile: BusinessProfile, lead_texts: list[str
         key = _link_key(link)
         if not any(key == k or key.startswith(k) or k.startswith(key) for k in known_links):
             problems.append(f"a link not in the facts: {link}")
-    allowed_numbers = _number_values(said) | {
+    allowed_numbers = number_values(said) | {
         _plain_number(item.price) for item in profile.facts.price_list
     }
     text_wo_links = _LINK.sub(" ", text)
-    for number in sorted(_number_values(text_wo_links) - allowed_numbers):
+    for number in sorted(number_values(text_wo_links) - allowed_numbers):
         problems.append(f"a number (price, date or quantity) not in the facts: {number}")
     for word in set(re.findall(r"[a-z]+", norm)) & _DATE_WORDS:
         if not re.search(rf"\b{word}\b", said):
