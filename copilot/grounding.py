@@ -208,7 +208,11 @@ def check_free_text(
         if others:
             problems.append(f"a fragment in {', '.join(others)}, the lead writes {language}")
     problems += ungrounded_facts(text, profile)
-    problems += [p for p in unsupported_claims(text, profile, lead_texts) if p not in problems]
+    amounts = {p.rsplit(": ", 1)[1] for p in problems if p.startswith("an amount")}
+    for problem in unsupported_claims(text, profile, lead_texts):
+        if problem.startswith("a number") and problem.rsplit(": ", 1)[1] in amounts:
+            continue  # already reported as an amount the facts do not hold
+        problems.append(problem)
     if PLACEHOLDER.search(text):
         problems.append(f"an unfilled placeholder: {PLACEHOLDER.search(text).group(0)}")
     if raw := raw_enum_values(text, language):
