@@ -13,6 +13,7 @@ from copilot.inbox.corrections import CorrectionsMixin
 from copilot.inbox.edits import EditsMixin
 from copilot.inbox.ingest import Analyzer
 from copilot.inbox.media import MediaMixin
+from copilot.inbox.media_store import MediaCache
 from copilot.inbox.metrics import MetricsMixin
 from copilot.inbox.models import ConversationDetail, InboxConfig
 from copilot.inbox.quick_replies import QuickRepliesMixin
@@ -43,7 +44,8 @@ class Inbox(
 
     ``copilot`` is anything with ``analyze(conversation, now)`` (a
     :class:`copilot.Copilot`); ``sender`` delivers outbound messages (default:
-    the outbox, nothing leaves the machine); ``clock`` tells the time (inject a
+    the outbox, nothing leaves the machine); ``media_cache`` fetches and keeps
+    Cloud API media (default: none, only the demo's media is served); ``clock`` tells the time (inject a
     :class:`~copilot.inbox.clock.ManualClock` in tests). One ``Inbox`` per thread
     or process; several may share one database file.
     """
@@ -57,6 +59,7 @@ class Inbox(
         config: InboxConfig | None = None,
         clock: Clock | None = None,
         sender: Sender | None = None,
+        media_cache: MediaCache | None = None,
     ) -> None:
         if copilot is None:
             from copilot.facade import Copilot
@@ -65,6 +68,7 @@ class Inbox(
         super().__init__(db, profile=profile or copilot.profile, config=config, clock=clock)
         self.analyzer = copilot
         self.sender = sender or OutboxSender()
+        self.media_cache = media_cache
 
     # --- a new owner: the handoff notice of the waiting suggestion names them ---
 

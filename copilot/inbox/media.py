@@ -4,9 +4,12 @@ inbox has them.
 A message keeps its attachment's description (``extra.media``: the media id,
 MIME type, file name). The demo's attachments (ids ``demo-image``,
 ``demo-audio``) ship with the package, so the demo shows a real picture and a
-real voice note without any network. Media of the WhatsApp Cloud API is not
-fetched by the inbox: :meth:`MediaMixin.media_bytes` answers None for it and
-the page keeps the labelled placeholder.
+real voice note without any network. Media of the WhatsApp Cloud API comes
+through the inbox's ``media_cache`` (a :class:`~copilot.inbox.media_store.MediaCache`,
+set when the service has Cloud API credentials): fetched on first view, then
+read from the local store. Without one, or when the fetch fails,
+:meth:`MediaMixin.media_bytes` answers None and the page keeps the labelled
+placeholder.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 from copilot.inbox.errors import NotFoundError
+from copilot.inbox.media_store import MediaCache
 from copilot.inbox.store import InboxStore
 
 #: The demo's attachments: media id -> (file in copilot/data/demo_media, MIME type).
@@ -27,6 +31,14 @@ DEMO_MEDIA = {
 
 class MediaMixin(InboxStore):
     """Message attachments."""
+
+    #: Where Cloud API media comes from; None: only the demo's media is served.
+    media_cache: MediaCache | None = None
+
+    def _servable(self, media_id: Any) -> bool:
+        if not isinstance(media_id, str) or not media_id:
+            return False
+        return media_id in DEMO_MEDIA or self.media_cache is not None
 
     def media_info(self, seq: int) -> dict[str, Any]:
         """The attachment of the stored message ``seq`` (its storage id): the
@@ -43,7 +55,7 @@ class MediaMixin(InboxStore):
             "id": media.get("id"),
             "mime_type": media.get("mime_type"),
             "filename": media.get("filename"),
-            "available": media.get("id") in DEMO_MEDIA,
+            "available": self._servable(media.get("id")),
         }
 
     def conversation_media(self, conversation_id: int) -> dict[int, dict[str, Any]]:
@@ -61,18 +73,21 @@ class MediaMixin(InboxStore):
                 "id": r["media_id"],
                 "mime_type": r["mime_type"],
                 "filename": r["filename"],
-                "available": r["media_id"] in DEMO_MEDIA,
+                "available": self._servable(r["media_id"]),
             }
             for r in rows
         }
 
     def media_bytes(self, seq: int) -> tuple[bytes, str] | None:
         """(bytes, MIME type) of a message's attachment, or None when the inbox
-        does not have them (Cloud API media is not fetched)."""
+        cannot have them (no media cache, or the Cloud API failed)."""
         info = self.media_info(seq)
-        found = DEMO_MEDIA.get(info["id"] or "")
+        media_id = info["id"]
+        found = DEMO_MEDIA.get(media_id or "")
         if found is None:
-            return None
+            if self.media_cache is None or not isinstance(media_id, str) or not media_id:
+                return None
+            return self.media_cache.get(media_id)
         name, mime = found
         data = (resources.files("copilot") / "data" / "demo_media" / name).read_bytes()
         return data, mime

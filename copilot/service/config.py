@@ -35,6 +35,8 @@ ENV_NAMES: dict[str, str] = {
     "stuck_seconds": "LEAD_COPILOT_STUCK_SECONDS",
     "max_body_bytes": "LEAD_COPILOT_MAX_BODY_BYTES",
     "background": "LEAD_COPILOT_BACKGROUND",
+    "media_max_bytes": "LEAD_COPILOT_MEDIA_MAX_BYTES",
+    "media_max_age_days": "LEAD_COPILOT_MEDIA_MAX_AGE_DAYS",
     # The WhatsApp adapter reads its own variables (WhatsAppSettings.from_env).
     **whatsapp_settings.ENV_NAMES,
 }
@@ -60,6 +62,10 @@ class Settings:
     stuck_seconds: float = 120.0
     max_body_bytes: int = 1_000_000
     background: bool = True
+    #: the local store of Cloud API media (a folder beside ``db``): total size cap
+    media_max_bytes: int = 500 * 1024 * 1024
+    #: ... and how long a fetched file is kept before it is fetched again
+    media_max_age_days: float = 7.0
     app_secret: str | None = None
     verify_token: str | None = None
     access_token: str | None = None
@@ -141,6 +147,12 @@ class Settings:
                 raise ConfigError(f"{ENV_NAMES[name]}: must be a positive number of seconds")
         if self.max_body_bytes < 1024:
             raise ConfigError(f"{ENV_NAMES['max_body_bytes']}: must be at least 1024 bytes")
+        if not self.media_max_age_days > 0:
+            raise ConfigError(
+                f"{ENV_NAMES['media_max_age_days']}: must be a positive number of days"
+            )
+        if self.media_max_bytes < 1024 * 1024:
+            raise ConfigError(f"{ENV_NAMES['media_max_bytes']}: must be at least 1048576 bytes")
         try:
             self.whatsapp.check()
         except WhatsAppConfigError as exc:
@@ -201,9 +213,9 @@ def database_path(flag: str | None = None, env: Mapping[str, str] | None = None)
 def _convert(name: str, var: str, raw: str) -> Any:
     """One environment value as the field's type."""
     try:
-        if name in ("tick_seconds", "stuck_seconds"):
+        if name in ("tick_seconds", "stuck_seconds", "media_max_age_days"):
             return float(raw)
-        if name == "max_body_bytes":
+        if name in ("max_body_bytes", "media_max_bytes"):
             return int(raw)
     except ValueError:
         raise ConfigError(f"{var}: {raw[:40]!r} is not a number") from None

@@ -3,6 +3,7 @@
 With Cloud API credentials replies go through :class:`WhatsAppSender` (base URL
 configurable, so tests point it at a local fake); without them the inbox's own
 outbox keeps them (``status = 'outbox'``) and nothing leaves the machine.
+:func:`build_media_cache` likewise fetches inbound media through the adapter.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from copilot.inbox import OutgoingMessage, Sender
-from copilot.integrations.whatsapp import WhatsAppSender
+from copilot.inbox.media_store import MediaCache, MediaStore, media_folder
+from copilot.integrations.whatsapp import MediaDownloader, WhatsAppSender
 from copilot.service.config import Settings
 
 
@@ -64,3 +66,26 @@ def build_sender(settings: Settings) -> Sender:
         **options,
     )
     return CloudAPISender(client)
+
+
+def build_media_cache(settings: Settings) -> MediaCache | None:
+    """The store and downloader of Cloud API media (a folder beside the database),
+    or None without credentials (the demo's media only). Fetches happen while an
+    agent waits for the page, so they get a short timeout and one retry."""
+    if not settings.sends_for_real:
+        return None
+    whatsapp = settings.whatsapp
+    options: dict[str, Any] = {"timeout": 8.0, "max_attempts": 2, "max_wait": 1.0}
+    options.update(settings.sender_options or {})
+    downloader = MediaDownloader(
+        whatsapp.access_token or "",
+        whatsapp.phone_number_id or "",
+        whatsapp.api_base_url,
+        **options,
+    )
+    store = MediaStore(
+        media_folder(settings.db),
+        max_bytes=settings.media_max_bytes,
+        max_age=settings.media_max_age_days * 24 * 3600,
+    )
+    return MediaCache(store, downloader)

@@ -13,13 +13,14 @@ from copilot.engines.spec import build_engine
 from copilot.facade import Copilot
 from copilot.inbox import Inbox
 from copilot.inbox.ingest import Analyzer
+from copilot.inbox.media_store import MediaCache
 from copilot.inbox.replies import Sender
 from copilot.profile import BusinessProfile, load_profile
 from copilot.service import deliveries
 from copilot.service.background import Runner
 from copilot.service.config import ConfigError, Settings
 from copilot.service.queuefile import QueueFile
-from copilot.service.sending import build_sender
+from copilot.service.sending import build_media_cache, build_sender
 
 ADMIN_NAME = "admin"
 
@@ -35,6 +36,8 @@ class ServiceState:
     admin_agent_id: int | None = None
     runner: Runner | None = None
     writer: deliveries.DeliveryWriter | None = None
+    #: Cloud API media, shared by every thread's inbox (None without credentials)
+    media_cache: MediaCache | None = None
     _local: threading.local = field(default_factory=threading.local)
     _all: list[Inbox] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -53,7 +56,13 @@ class ServiceState:
             raise ConfigError(
                 f"LEAD_COPILOT_ENGINE (--engine): engine {settings.engine!r} cannot start: {exc}"
             ) from exc
-        state = cls(settings, profile, copilot, build_sender(settings))
+        state = cls(
+            settings,
+            profile,
+            copilot,
+            build_sender(settings),
+            media_cache=build_media_cache(settings),
+        )
         inbox = state.inbox()  # opens and migrates the file (the service's tables too)
         try:
             deliveries.connect(settings.queue_path).close()  # creates and migrates the queue
@@ -70,7 +79,11 @@ class ServiceState:
         inbox = getattr(self._local, "inbox", None)
         if inbox is None:
             inbox = Inbox(
-                self.settings.db, copilot=self.copilot, profile=self.profile, sender=self.sender
+                self.settings.db,
+                copilot=self.copilot,
+                profile=self.profile,
+                sender=self.sender,
+                media_cache=self.media_cache,
             )
             self._local.inbox = inbox
             with self._lock:

@@ -389,6 +389,11 @@ _MESSAGES: dict[str, tuple[str, str, str]] = {
         "This attachment is not available here.",
         "Este anexo não está disponível aqui.",
     ),
+    "media.fetch_failed": (
+        "No se pudo traer este adjunto de WhatsApp ahora; inténtalo más tarde.",
+        "This attachment could not be fetched from WhatsApp just now; try again later.",
+        "Não foi possível trazer este anexo do WhatsApp agora; tente mais tarde.",
+    ),
     "list.pick": (
         "Elige una conversación de la lista.",
         "Pick a conversation from the list.",

@@ -811,6 +811,11 @@ def media(request: Request, seq: CID) -> Response:
     info = inbox.media_info(seq)
     access.require_read(inbox.conn, principal, info["conversation_id"])
     found = inbox.media_bytes(seq)
+    if found is None and info["available"]:
+        # Fetching from the Cloud API failed: the page keeps its placeholder.
+        page = _error_page(request, 503, "media.fetch_failed")
+        page.headers["Retry-After"] = "60"
+        return page
     if found is None:
         return _error_page(request, 404, "media.unavailable")
     body, mime = found

@@ -6,6 +6,7 @@
 * :class:`WhatsAppSender` (and :class:`AsyncWhatsAppSender`): send text,
   templates and interactive messages with bounded retries;
   :class:`OutboxSender` when there are no credentials; :func:`sender_from_env`.
+* :class:`MediaDownloader`: fetch an inbound message's media by id.
 * :func:`check_can_send`: the 24-hour window and opt-out rules.
 * :class:`WhatsAppSettings`: the ``WHATSAPP_*`` environment variables, read once.
 """
@@ -13,6 +14,7 @@
 from copilot.integrations.whatsapp.errors import (
     ConfigError,
     InvalidMessageError,
+    MediaError,
     OptedOutError,
     SendError,
     SendPolicyError,
@@ -42,6 +44,7 @@ from copilot.integrations.whatsapp.events import (
     WebhookEvent,
     WebhookParseResult,
 )
+from copilot.integrations.whatsapp.media import Media, MediaDownloader
 from copilot.integrations.whatsapp.parser import parse_webhook
 from copilot.integrations.whatsapp.payloads import ListRow, ListSection, ReplyButton
 from copilot.integrations.whatsapp.policy import SendKind, check_can_send
@@ -76,6 +79,9 @@ __all__ = [
     "InvalidMessageError",
     "ListRow",
     "ListSection",
+    "Media",
+    "MediaDownloader",
+    "MediaError",
     "MessageEdit",
     "MessageRevoke",
     "OptedOutError",

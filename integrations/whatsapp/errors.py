@@ -83,3 +83,7 @@ class WindowClosedError(SendPolicyError):
 
 class OptedOutError(SendPolicyError):
     """The lead opted out: nothing may be sent but the opt-out confirmation."""
+
+
+class MediaError(WhatsAppError):
+    """A media file could not be fetched from the Cloud API (the message says why)."""

@@ -4,7 +4,11 @@ It records every request (method, path, headers, JSON body) and answers from a
 script: ``ok()`` (200 with a message id), ``rate_limited()`` (429 with
 Retry-After), ``server_error()`` (500), ``meta_error()`` (4xx with a
 Meta-shaped error) or ``drop()`` (closes the connection without answering).
-When the script is empty it answers 200 with a fresh message id.
+When the script is empty it answers 200 with a fresh message id, or serves
+the media added with ``add_media()``: ``GET /<version>/<media-id>`` answers
+its JSON description (with a download ``url`` on this server) and ``GET
+/download/<media-id>`` its bytes, both only with the bearer token given as
+``token`` (``media_down = True`` makes both answer 500).
 
     with FakeGraphAPI() as api:
         api.script(api.rate_limited(retry_after=1), api.ok("wamid.X"))
@@ -51,7 +55,10 @@ class FakeGraphAPI:
 
     version = "v21.0"
 
-    def __init__(self) -> None:
+    def __init__(self, token: str = "token") -> None:
+        self.token = token
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_down = False
         self.requests: list[RecordedRequest] = []
         self._script: deque[FakeResponse] = deque()
         self._ids = itertools.count(1)
@@ -183,7 +190,17 @@ class FakeGraphAPI:
         """Close the connection without answering (a transport error for the client)."""
         return FakeResponse(drop=True)
 
+    def add_media(self, media_id: str, data: bytes, mime_type: str) -> None:
+        """Serve ``data`` as the media ``media_id``."""
+        with self._lock:
+            self.media[media_id] = (data, mime_type)
+
     # -- inspection
+
+    @property
+    def media_requests(self) -> list[RecordedRequest]:
+        """The GETs of media descriptions and downloads."""
+        return [r for r in self.requests if r.method == "GET"]
 
     @property
     def message_requests(self) -> list[RecordedRequest]:
@@ -217,6 +234,15 @@ class FakeGraphAPI:
                 )
             )
             scripted = self._script.popleft() if self._script else None
+        if scripted is None and handler.command == "GET":
+            scripted = self._media_answer(handler)
+            if isinstance(scripted, bytes):
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/octet-stream")
+                handler.send_header("Content-Length", str(len(scripted)))
+                handler.end_headers()
+                handler.wfile.write(scripted)
+                return
         if scripted is None:
             to = parsed.get("to", "") if isinstance(parsed, dict) else ""
             scripted = FakeResponse(200, self._success(None, str(to)))
@@ -231,6 +257,31 @@ class FakeGraphAPI:
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(payload)
+
+    def _media_answer(self, handler: BaseHTTPRequestHandler) -> FakeResponse | bytes:
+        """A media description, a media file's bytes, or the error Meta gives."""
+        if self.media_down:
+            return self.server_error()
+        if handler.headers.get("Authorization") != f"Bearer {self.token}":
+            return self.meta_error(401, code=190, message="Invalid OAuth access token")
+        parts = handler.path.strip("/").split("/")
+        download = len(parts) == 2 and parts[0] == "download"
+        media_id = parts[-1] if len(parts) == 2 else ""
+        with self._lock:
+            found = self.media.get(media_id)
+        if found is None:
+            return self.meta_error(404, code=100, message="Unsupported get request")
+        data, mime = found
+        if download:
+            return data
+        body = {
+            "messaging_product": "whatsapp",
+            "url": f"{self.url}/download/{media_id}",
+            "mime_type": mime,
+            "file_size": len(data),
+            "id": media_id,
+        }
+        return FakeResponse(200, body)
 
 
 @pytest.fixture
