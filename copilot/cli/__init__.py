@@ -42,3 +42,4 @@ from copilot.cli import eval as _eval  # noqa: E402,F401
 from copilot.cli import inbox as _inbox  # noqa: E402,F401
 from copilot.cli import profile as _profile  # noqa: E402,F401
 from copilot.cli import serve as _serve  # noqa: E402,F401
+from copilot.cli import templates as _templates  # noqa: E402,F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -19,6 +20,7 @@ from copilot.inbox.models import ConversationDetail, InboxConfig
 from copilot.inbox.quick_replies import QuickRepliesMixin
 from copilot.inbox.replies import OutboxSender, Sender
 from copilot.inbox.sessions import SessionsMixin
+from copilot.inbox.synced_templates import SyncedTemplatesMixin, approved_by_meta
 from copilot.inbox.tasks import TasksMixin
 from copilot.inbox.ticker import TickMixin
 from copilot.profile import BusinessProfile
@@ -35,6 +37,7 @@ class Inbox(
     SessionsMixin,
     QuickRepliesMixin,
     MediaMixin,
+    SyncedTemplatesMixin,
 ):
     """The shared inbox: store, ingest, edits / revokes / reactions, assignment,
     pipeline, replies, tasks, clock and metrics over one SQLite database.
@@ -69,6 +72,14 @@ class Inbox(
         self.analyzer = copilot
         self.sender = sender or OutboxSender()
         self.media_cache = media_cache
+
+    def template_previews(
+        self, conversation_id: int, agent_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The profile's templates as they would go (see the replies part), their
+        approved names checked against the last sync of Meta's approved list."""
+        previews = super().template_previews(conversation_id, agent_id)
+        return approved_by_meta(previews, self.synced_templates())
 
     # --- a new owner: the handoff notice of the waiting suggestion names them ---
 

@@ -71,6 +71,7 @@ class Settings:
     access_token: str | None = None
     phone_number_id: str | None = None
     api_base_url: str = whatsapp_settings.DEFAULT_BASE_URL
+    business_account_id: str | None = None
     #: sender options (tests shorten the retry waits); not read from the environment
     sender_options: Mapping[str, Any] | None = None
 

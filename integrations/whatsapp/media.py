@@ -37,10 +37,9 @@ class Media:
     mime_type: str
 
 
-class MediaDownloader(_GraphConfig):
-    """Downloads media by id (sync httpx client). ``max_bytes`` refuses larger
-    files (WhatsApp's own limit is 100 MB for documents); ``options`` are the
-    senders' timeout and retry options."""
+class GraphReader(_GraphConfig):
+    """GETs on the Graph API with the senders' token, timeout and bounded retries
+    (sync httpx client); :class:`MediaDownloader` and the template sync build on it."""
 
     def __init__(
         self,
@@ -50,46 +49,22 @@ class MediaDownloader(_GraphConfig):
         *,
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        max_bytes: int = 100 * 1024 * 1024,
         **options: Any,
     ) -> None:
         super().__init__(access_token, phone_number_id, base_url, **options)
         self._own_client = client is None
         self._client = client or httpx.Client(timeout=self.timeout)
         self._sleep = sleep
-        self.max_bytes = max_bytes
 
-    def download(self, media_id: str) -> Media:
-        """The bytes and MIME type of ``media_id``; raises :class:`MediaError`."""
-        if not MEDIA_ID.match(media_id or ""):
-            raise MediaError(f"not a media id: {str(media_id)[:40]!r}")
-        try:
-            meta = self._get(f"{self.base_url}/{media_id}").json()
-        except ValueError:
-            raise MediaError(f"media {media_id}: the Cloud API answered no JSON") from None
-        except SendError as exc:
-            raise MediaError(f"media {media_id}: {exc}") from exc
-        url = meta.get("url") if isinstance(meta, dict) else None
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            raise MediaError(f"media {media_id}: the Cloud API answered no download url")
-        try:
-            response = self._get(url)
-        except SendError as exc:
-            raise MediaError(f"media {media_id}: download failed: {exc}") from exc
-        if len(response.content) > self.max_bytes:
-            raise MediaError(f"media {media_id}: larger than {self.max_bytes} bytes")
-        mime = str(meta.get("mime_type") or response.headers.get("Content-Type") or "")
-        mime = mime.split(";")[0].strip() or "application/octet-stream"
-        return Media(response.content, mime)
-
-    def _get(self, url: str) -> httpx.Response:
-        """One GET with the bearer token, transient failures retried."""
+    def get(self, url: str, params: dict[str, str] | None = None) -> httpx.Response:
+        """One GET with the bearer token, transient failures retried; raises
+        :class:`SendError` (Meta's error) otherwise."""
         headers = {"Authorization": self._headers["Authorization"]}
         for attempt in Retrying(**self._retry_policy(self._sleep)):
             with attempt:
                 number = attempt.retry_state.attempt_number
                 try:
-                    response = self._client.get(url, headers=headers)
+                    response = self._client.get(url, headers=headers, params=params)
                 except httpx.TransportError as exc:
                     raise self._transport_error(exc, number) from exc
                 if not response.is_success:
@@ -98,6 +73,39 @@ class MediaDownloader(_GraphConfig):
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
     def close(self) -> None:
-        """Close the HTTP client if this downloader created it."""
+        """Close the HTTP client if this object created it."""
         if self._own_client:
             self._client.close()
+
+
+class MediaDownloader(GraphReader):
+    """Downloads media by id. ``max_bytes`` refuses larger files (WhatsApp's own
+    limit is 100 MB for documents); ``options`` are the senders' timeout and
+    retry options."""
+
+    def __init__(self, *args: Any, max_bytes: int = 100 * 1024 * 1024, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self.max_bytes = max_bytes
+
+    def download(self, media_id: str) -> Media:
+        """The bytes and MIME type of ``media_id``; raises :class:`MediaError`."""
+        if not MEDIA_ID.match(media_id or ""):
+            raise MediaError(f"not a media id: {str(media_id)[:40]!r}")
+        try:
+            meta = self.get(f"{self.base_url}/{media_id}").json()
+        except ValueError:
+            raise MediaError(f"media {media_id}: the Cloud API answered no JSON") from None
+        except SendError as exc:
+            raise MediaError(f"media {media_id}: {exc}") from exc
+        url = meta.get("url") if isinstance(meta, dict) else None
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise MediaError(f"media {media_id}: the Cloud API answered no download url")
+        try:
+            response = self.get(url)
+        except SendError as exc:
+            raise MediaError(f"media {media_id}: download failed: {exc}") from exc
+        if len(response.content) > self.max_bytes:
+            raise MediaError(f"media {media_id}: larger than {self.max_bytes} bytes")
+        mime = str(meta.get("mime_type") or response.headers.get("Content-Type") or "")
+        mime = mime.split(";")[0].strip() or "application/octet-stream"
+        return Media(response.content, mime)

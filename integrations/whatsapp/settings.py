@@ -3,7 +3,8 @@
 ``WHATSAPP_APP_SECRET`` and ``WHATSAPP_VERIFY_TOKEN`` let webhooks in (the
 signature and the subscription handshake); ``WHATSAPP_ACCESS_TOKEN`` and
 ``WHATSAPP_PHONE_NUMBER_ID`` let replies out through the Cloud API, at
-``WHATSAPP_API_BASE_URL`` (Meta's Graph API unless set, e.g. to a local fake).
+``WHATSAPP_API_BASE_URL`` (Meta's Graph API unless set, e.g. to a local fake);
+``WHATSAPP_BUSINESS_ACCOUNT_ID`` lets the approved templates be synced.
 The service's configuration and :func:`~integrations.whatsapp.sender_from_env`
 both read them through :meth:`WhatsAppSettings.from_env`.
 """
@@ -25,6 +26,7 @@ ENV_NAMES: dict[str, str] = {
     "access_token": "WHATSAPP_ACCESS_TOKEN",
     "phone_number_id": "WHATSAPP_PHONE_NUMBER_ID",
     "api_base_url": "WHATSAPP_API_BASE_URL",
+    "business_account_id": "WHATSAPP_BUSINESS_ACCOUNT_ID",
 }
 #: Settings never shown in a repr or a log.
 SECRETS = frozenset({"app_secret", "verify_token", "access_token"})
@@ -39,6 +41,8 @@ class WhatsAppSettings:
     access_token: str | None = None
     phone_number_id: str | None = None
     api_base_url: str = DEFAULT_BASE_URL
+    #: the WhatsApp Business Account whose approved templates are synced
+    business_account_id: str | None = None
 
     def __repr__(self) -> str:  # never print a secret
         shown = ", ".join(
@@ -85,6 +89,11 @@ class WhatsAppSettings:
     def sends_for_real(self) -> bool:
         """True when replies go through the Cloud API (both credentials set)."""
         return bool(self.access_token and self.phone_number_id)
+
+    @property
+    def syncs_templates(self) -> bool:
+        """True when approved templates can be read (credentials and account id)."""
+        return bool(self.access_token and self.phone_number_id and self.business_account_id)
 
     @property
     def webhook_enabled(self) -> bool:

@@ -8,7 +8,9 @@ When the script is empty it answers 200 with a fresh message id, or serves
 the media added with ``add_media()``: ``GET /<version>/<media-id>`` answers
 its JSON description (with a download ``url`` on this server) and ``GET
 /download/<media-id>`` its bytes, both only with the bearer token given as
-``token`` (``media_down = True`` makes both answer 500).
+``token`` (``media_down = True`` makes both answer 500). ``add_templates()``
+serves a business account's templates at ``GET /<version>/<waba-id>/message_templates``,
+``page_size`` at a time with a ``paging.next`` URL.
 
     with FakeGraphAPI() as api:
         api.script(api.rate_limited(retry_after=1), api.ok("wamid.X"))
@@ -25,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -59,6 +62,8 @@ class FakeGraphAPI:
         self.token = token
         self.media: dict[str, tuple[bytes, str]] = {}
         self.media_down = False
+        self.templates: dict[str, list[dict[str, Any]]] = {}
+        self.page_size = 2
         self.requests: list[RecordedRequest] = []
         self._script: deque[FakeResponse] = deque()
         self._ids = itertools.count(1)
@@ -195,6 +200,11 @@ class FakeGraphAPI:
         with self._lock:
             self.media[media_id] = (data, mime_type)
 
+    def add_templates(self, waba_id: str, templates: list[dict[str, Any]]) -> None:
+        """Serve ``templates`` (Meta's JSON shape) as the account's templates."""
+        with self._lock:
+            self.templates[waba_id] = list(templates)
+
     # -- inspection
 
     @property
@@ -264,7 +274,10 @@ class FakeGraphAPI:
             return self.server_error()
         if handler.headers.get("Authorization") != f"Bearer {self.token}":
             return self.meta_error(401, code=190, message="Invalid OAuth access token")
-        parts = handler.path.strip("/").split("/")
+        path, _, query = handler.path.partition("?")
+        parts = path.strip("/").split("/")
+        if len(parts) == 3 and parts[2] == "message_templates":
+            return self._templates_page(parts[1], parse_qs(query))
         download = len(parts) == 2 and parts[0] == "download"
         media_id = parts[-1] if len(parts) == 2 else ""
         with self._lock:
@@ -281,6 +294,22 @@ class FakeGraphAPI:
             "file_size": len(data),
             "id": media_id,
         }
+        return FakeResponse(200, body)
+
+    def _templates_page(self, waba_id: str, query: dict[str, list[str]]) -> FakeResponse:
+        with self._lock:
+            found = self.templates.get(waba_id)
+        if found is None:
+            return self.meta_error(400, code=100, message="Unsupported get request")
+        start = int((query.get("after") or ["0"])[0])
+        page = found[start : start + self.page_size]
+        body: dict[str, Any] = {"data": page, "paging": {"cursors": {"after": str(start)}}}
+        if start + self.page_size < len(found):
+            following = start + self.page_size
+            body["paging"]["next"] = (
+                f"{self.base_url}/{waba_id}/message_templates?limit={self.page_size}"
+                f"&after={following}"
+            )
         return FakeResponse(200, body)
 
 
