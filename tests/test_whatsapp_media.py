@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from copilot.inbox.media_store import MediaCache, MediaStore, media_folder
-from copilot.integrations.whatsapp import MediaDownloader, MediaError
+from copilot.integrations.whatsapp import MediaDownloader, MediaError, WhatsAppSender
 from tests.fakes.graph_api import FakeGraphAPI
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"p" * 200
@@ -103,3 +103,34 @@ def test_the_cache_answers_none_when_upstream_fails(
     assert cache.get("5555") is None
     graph_api.media_down = False  # back: the next view fetches it
     assert cache.get("5555") == (PNG, "image/png")
+
+
+def test_an_image_or_pdf_is_uploaded_then_sent_by_its_media_id(
+    graph_api: FakeGraphAPI,
+) -> None:
+    downloader = _downloader(graph_api)
+    media_id = downloader.upload(PNG, "image/png", "foto.png")
+    upload = graph_api.requests[-1]
+    assert upload.method == "POST" and upload.path == "/v21.0/123/media"
+    assert upload.headers["authorization"] == "Bearer token"
+    assert upload.headers["content-type"].startswith("multipart/form-data")
+    assert PNG in upload.body and b'name="messaging_product"' in upload.body
+    sender = WhatsAppSender("token", "123", base_url=graph_api.base_url)
+    sender.send_media("573001", "image", media_id, caption="Así queda")
+    sender.send_media(
+        "573001",
+        "document",
+        downloader.upload(b"%PDF-1.4 x", "application/pdf"),
+        filename="propuesta.pdf",
+    )
+    image, document = (r.json for r in graph_api.message_requests)
+    assert image["type"] == "image" and image["image"] == {"id": media_id, "caption": "Así queda"}
+    assert document["type"] == "document" and document["document"]["filename"] == "propuesta.pdf"
+    with pytest.raises(MediaError, match="cannot send"):
+        downloader.upload(b"MZ", "application/x-msdownload")
+    with pytest.raises(MediaError, match="must be 1 to"):
+        downloader.upload(b"", "image/png")
+    graph_api.script(graph_api.meta_error(400, code=131053, message="Media upload error"))
+    with pytest.raises(MediaError, match=r"upload failed.*Media upload error"):
+        downloader.upload(PNG, "image/png")
+    sender.close()

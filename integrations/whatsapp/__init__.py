@@ -6,7 +6,8 @@
 * :class:`WhatsAppSender` (and :class:`AsyncWhatsAppSender`): send text,
   templates and interactive messages with bounded retries;
   :class:`OutboxSender` when there are no credentials; :func:`sender_from_env`.
-* :class:`MediaDownloader`: fetch an inbound message's media by id.
+* :class:`MediaDownloader`: fetch an inbound message's media by id, upload an
+  image or PDF to send (``WhatsAppSender.send_media``).
 * :func:`check_can_send`: the 24-hour window and opt-out rules.
 * :class:`WhatsAppSettings`: the ``WHATSAPP_*`` environment variables, read once.
 """

@@ -1,4 +1,4 @@
-"""Fetch the media of inbound messages from the Cloud API.
+"""Fetch the media of inbound messages from the Cloud API, and upload outbound ones.
 
 An image, audio, video or document message carries a media id. Its bytes are
 two requests away: ``GET {base_url}/{media_id}`` (bearer token) answers JSON
@@ -7,6 +7,10 @@ token answers the bytes. :class:`MediaDownloader` makes both with the senders'
 plumbing (the bearer header, the timeout, the bounded retries of transient
 failures) and raises :class:`MediaError` for anything else. The token never
 leaves this object: callers get bytes, never the URL.
+
+:meth:`MediaDownloader.upload` sends an image or PDF the other way: a
+multipart ``POST {base_url}/{phone_number_id}/media`` answers its media id, which
+a message then names (``WhatsAppSender.send_media``).
 """
 
 from __future__ import annotations
@@ -21,8 +25,12 @@ import httpx
 from tenacity import Retrying
 
 from copilot.integrations.whatsapp.errors import MediaError, SendError
+from copilot.integrations.whatsapp.payloads import MEDIA_KINDS
 from copilot.integrations.whatsapp.sender import _error_from_response, _GraphConfig
 from copilot.integrations.whatsapp.settings import DEFAULT_BASE_URL
+
+#: The Cloud API's size limits of what may be uploaded.
+MAX_UPLOAD = {"image": 5 * 1024 * 1024, "document": 100 * 1024 * 1024}
 
 #: A media id as Meta writes them (digits, sometimes letters); anything else is
 #: refused before it can steer the request's path.
@@ -109,3 +117,39 @@ class MediaDownloader(GraphReader):
         mime = str(meta.get("mime_type") or response.headers.get("Content-Type") or "")
         mime = mime.split(";")[0].strip() or "application/octet-stream"
         return Media(response.content, mime)
+
+    def upload(self, data: bytes, mime_type: str, filename: str = "attachment") -> str:
+        """Upload an image (JPEG, PNG) or a PDF; returns its media id or raises
+        :class:`MediaError` (after the retries, for transient failures)."""
+        kind = next((k for k, mimes in MEDIA_KINDS.items() if mime_type in mimes), None)
+        if kind is None:
+            allowed = ", ".join(m for mimes in MEDIA_KINDS.values() for m in mimes)
+            raise MediaError(f"cannot send {mime_type[:60]!r}; allowed: {allowed}")
+        if not data or len(data) > MAX_UPLOAD[kind]:
+            raise MediaError(f"a {kind} must be 1 to {MAX_UPLOAD[kind]} bytes, not {len(data)}")
+        url = f"{self.base_url}/{self.phone_number_id}/media"
+        headers = {"Authorization": self._headers["Authorization"]}
+        try:
+            for attempt in Retrying(**self._retry_policy(self._sleep)):
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    try:
+                        response = self._client.post(
+                            url,
+                            headers=headers,
+                            data={"messaging_product": "whatsapp", "type": mime_type},
+                            files={"file": (filename[:240] or "attachment", data, mime_type)},
+                        )
+                    except httpx.TransportError as exc:
+                        raise self._transport_error(exc, number) from exc
+                    if not response.is_success:
+                        raise _error_from_response(response, number)
+        except SendError as exc:
+            raise MediaError(f"upload failed: {exc}") from exc
+        try:
+            media_id = response.json()["id"]
+        except (ValueError, KeyError, TypeError):
+            raise MediaError("the Cloud API answered the upload without a media id") from None
+        if not isinstance(media_id, str) or not MEDIA_ID.match(media_id):
+            raise MediaError("the Cloud API answered the upload with an invalid media id")
+        return media_id

@@ -88,6 +88,33 @@ def text_payload(
     return payload
 
 
+#: What an outbound attachment may be, and its size limit (Cloud API limits).
+MEDIA_KINDS = {"image": ("image/jpeg", "image/png"), "document": ("application/pdf",)}
+MAX_CAPTION = 1024
+
+
+def media_payload(
+    to: str,
+    kind: str,
+    media_id: str,
+    *,
+    caption: str | None = None,
+    filename: str | None = None,
+    reply_to: str | None = None,
+) -> dict[str, Any]:
+    """An image or document message of an uploaded media id."""
+    if kind not in MEDIA_KINDS:
+        raise InvalidMessageError(f"media kind must be one of {', '.join(MEDIA_KINDS)}")
+    payload = _envelope(to, kind, reply_to)
+    media: dict[str, Any] = {"id": _text(media_id, "media id", MAX_ID)}
+    if caption:
+        media["caption"] = _text(caption, "caption", MAX_CAPTION)
+    if filename and kind == "document":
+        media["filename"] = _text(filename, "file name", 240)
+    payload[kind] = media
+    return payload
+
+
 def template_payload(
     to: str,
     name: str,

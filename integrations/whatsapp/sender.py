@@ -49,6 +49,7 @@ from copilot.integrations.whatsapp.payloads import (
     ReplyButton,
     buttons_payload,
     list_payload,
+    media_payload,
     template_payload,
     text_payload,
 )
@@ -153,6 +154,21 @@ class _Messages(Generic[R]):
     ) -> R:
         """Send free text (only inside the 24-hour window)."""
         return self.send(text_payload(to, body, preview_url=preview_url, reply_to=reply_to))
+
+    def send_media(
+        self,
+        to: str,
+        kind: str,
+        media_id: str,
+        *,
+        caption: str | None = None,
+        filename: str | None = None,
+        reply_to: str | None = None,
+    ) -> R:
+        """Send an uploaded image or document (``kind``) by its media id."""
+        return self.send(
+            media_payload(to, kind, media_id, caption=caption, filename=filename, reply_to=reply_to)
+        )
 
     def send_template(
         self,

@@ -10,7 +10,8 @@ its JSON description (with a download ``url`` on this server) and ``GET
 /download/<media-id>`` its bytes, both only with the bearer token given as
 ``token`` (``media_down = True`` makes both answer 500). ``add_templates()``
 serves a business account's templates at ``GET /<version>/<waba-id>/message_templates``,
-``page_size`` at a time with a ``paging.next`` URL.
+``page_size`` at a time with a ``paging.next`` URL. A ``POST .../media``
+(an upload) answers a fresh media id.
 
     with FakeGraphAPI() as api:
         api.script(api.rate_limited(retry_after=1), api.ok("wamid.X"))
@@ -253,6 +254,8 @@ class FakeGraphAPI:
                 handler.end_headers()
                 handler.wfile.write(scripted)
                 return
+        if scripted is None and handler.command == "POST" and handler.path.endswith("/media"):
+            scripted = FakeResponse(200, {"id": f"{7000 + next(self._ids)}"})
         if scripted is None:
             to = parsed.get("to", "") if isinstance(parsed, dict) else ""
             scripted = FakeResponse(200, self._success(None, str(to)))
