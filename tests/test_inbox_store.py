@@ -41,6 +41,7 @@ ALL_MIGRATIONS = [
     "m010_search",
     "m011_web_sessions",
     "m012_quick_replies",
+    "m013_synced_templates",
 ]
 
 

@@ -557,6 +557,17 @@ def m012_quick_replies(db: Database) -> None:
     db["quick_replies"].create_index(["team_id", "shortcut"])
 
 
+@migrations()
+def m013_synced_templates(db: Database) -> None:
+    """The Meta-approved templates last read from the WhatsApp Business Account
+    (``lead-copilot templates sync``), by name and language."""
+    db.execute(
+        "CREATE TABLE synced_templates (name TEXT NOT NULL, language TEXT NOT NULL,"
+        " category TEXT NOT NULL, body TEXT NOT NULL, variables TEXT NOT NULL,"
+        " synced_at REAL NOT NULL, PRIMARY KEY (name, language)) WITHOUT ROWID"
+    )
+
+
 #: Files whose header this process already checked (see ``_check_file``).
 _HEADER_CHECKED: set[str] = set()
 

@@ -1,8 +1,8 @@
 """The Meta-approved templates last read from the WhatsApp Business Account.
 
 A sync replaces the whole list in one transaction (a template Meta no longer
-approves disappears). The table is created by the first sync, so an inbox that
-never syncs (the demo) has none and the picker keeps the profile's own list.
+approves disappears). The table is a migration (``m013``); an inbox that never
+synced (the demo) has it empty, and the picker keeps the profile's own list.
 """
 
 from __future__ import annotations
@@ -12,12 +12,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from copilot.inbox.store import InboxStore
-
-_TABLE = (
-    "CREATE TABLE IF NOT EXISTS synced_templates (name TEXT NOT NULL, language TEXT NOT NULL,"
-    " category TEXT NOT NULL, body TEXT NOT NULL, variables TEXT NOT NULL,"
-    " synced_at REAL NOT NULL, PRIMARY KEY (name, language)) WITHOUT ROWID"
-)
 
 
 class SyncedTemplatesMixin(InboxStore):
@@ -33,7 +27,6 @@ class SyncedTemplatesMixin(InboxStore):
             for t in templates
         ]
         with self._tx() as conn:
-            conn.execute(_TABLE)
             conn.execute("DELETE FROM synced_templates")
             conn.executemany(
                 "INSERT OR REPLACE INTO synced_templates"
@@ -45,11 +38,6 @@ class SyncedTemplatesMixin(InboxStore):
     def synced_templates(self) -> list[dict[str, Any]]:
         """The approved templates of the last sync, by name and language (empty
         when none ran): name, language, category, body, variables, synced_at."""
-        exists = self._row(
-            "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'synced_templates'"
-        )
-        if exists is None:
-            return []
         rows = self._rows(
             "SELECT name, language, category, body, variables, synced_at FROM synced_templates"
             " ORDER BY name, language"
