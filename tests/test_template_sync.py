@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from copilot.cli import main
 from copilot.inbox import Inbox
-from copilot.integrations.whatsapp.media import GraphReader
+from copilot.integrations.whatsapp.sender import GraphClient
 from copilot.integrations.whatsapp.templates import TemplateSyncError, approved_templates
 from copilot.models import Contact, Message
 from tests.fakes.graph_api import FakeGraphAPI, FakeResponse
@@ -51,8 +51,8 @@ def graph_api() -> Iterator[FakeGraphAPI]:
         yield api
 
 
-def _reader(api: FakeGraphAPI) -> GraphReader:
-    return GraphReader("token", "555", api.base_url, sleep=lambda _: None, max_attempts=1)
+def _reader(api: FakeGraphAPI) -> GraphClient:
+    return GraphClient("token", "555", api.base_url, sleep=lambda _: None, max_attempts=1)
 
 
 def _env(api: FakeGraphAPI, db: Path) -> dict[str, str]:

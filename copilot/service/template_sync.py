@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from copilot.inbox import Inbox
-from copilot.integrations.whatsapp.media import GraphReader
+from copilot.integrations.whatsapp.sender import GraphClient
 from copilot.integrations.whatsapp.settings import ENV_NAMES
 from copilot.integrations.whatsapp.templates import approved_templates
 from copilot.service.config import ConfigError, Settings
@@ -25,7 +25,7 @@ def sync_templates(settings: Settings, inbox: Inbox) -> int:
         )
     options: dict[str, Any] = {"timeout": 20.0}
     options.update(settings.sender_options or {})
-    reader = GraphReader(
+    reader = GraphClient(
         whatsapp.access_token or "",
         whatsapp.phone_number_id or "",
         whatsapp.api_base_url,

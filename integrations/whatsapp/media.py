@@ -16,18 +16,12 @@ a message then names (``WhatsAppSender.send_media``).
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-from tenacity import Retrying
-
 from copilot.integrations.whatsapp.errors import MediaError, SendError
 from copilot.integrations.whatsapp.payloads import MEDIA_KINDS
-from copilot.integrations.whatsapp.sender import _error_from_response, _GraphConfig
-from copilot.integrations.whatsapp.settings import DEFAULT_BASE_URL
+from copilot.integrations.whatsapp.sender import GraphClient, _successful
 
 #: The Cloud API's size limits of what may be uploaded.
 MAX_UPLOAD = {"image": 5 * 1024 * 1024, "document": 100 * 1024 * 1024}
@@ -45,48 +39,7 @@ class Media:
     mime_type: str
 
 
-class GraphReader(_GraphConfig):
-    """GETs on the Graph API with the senders' token, timeout and bounded retries
-    (sync httpx client); :class:`MediaDownloader` and the template sync build on it."""
-
-    def __init__(
-        self,
-        access_token: str,
-        phone_number_id: str,
-        base_url: str = DEFAULT_BASE_URL,
-        *,
-        client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        **options: Any,
-    ) -> None:
-        super().__init__(access_token, phone_number_id, base_url, **options)
-        self._own_client = client is None
-        self._client = client or httpx.Client(timeout=self.timeout)
-        self._sleep = sleep
-
-    def get(self, url: str, params: dict[str, str] | None = None) -> httpx.Response:
-        """One GET with the bearer token, transient failures retried; raises
-        :class:`SendError` (Meta's error) otherwise."""
-        headers = {"Authorization": self._headers["Authorization"]}
-        for attempt in Retrying(**self._retry_policy(self._sleep)):
-            with attempt:
-                number = attempt.retry_state.attempt_number
-                try:
-                    response = self._client.get(url, headers=headers, params=params)
-                except httpx.TransportError as exc:
-                    raise self._transport_error(exc, number) from exc
-                if not response.is_success:
-                    raise _error_from_response(response, number)
-                return response
-        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
-
-    def close(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._own_client:
-            self._client.close()
-
-
-class MediaDownloader(GraphReader):
+class MediaDownloader(GraphClient):
     """Downloads media by id. ``max_bytes`` refuses larger files (WhatsApp's own
     limit is 100 MB for documents); ``options`` are the senders' timeout and
     retry options."""
@@ -128,22 +81,16 @@ class MediaDownloader(GraphReader):
         if not data or len(data) > MAX_UPLOAD[kind]:
             raise MediaError(f"a {kind} must be 1 to {MAX_UPLOAD[kind]} bytes, not {len(data)}")
         url = f"{self.base_url}/{self.phone_number_id}/media"
-        headers = {"Authorization": self._headers["Authorization"]}
         try:
-            for attempt in Retrying(**self._retry_policy(self._sleep)):
-                with attempt:
-                    number = attempt.retry_state.attempt_number
-                    try:
-                        response = self._client.post(
-                            url,
-                            headers=headers,
-                            data={"messaging_product": "whatsapp", "type": mime_type},
-                            files={"file": (filename[:240] or "attachment", data, mime_type)},
-                        )
-                    except httpx.TransportError as exc:
-                        raise self._transport_error(exc, number) from exc
-                    if not response.is_success:
-                        raise _error_from_response(response, number)
+            response = self._retried(
+                lambda: self._client.post(
+                    url,
+                    headers=self._bearer(),
+                    data={"messaging_product": "whatsapp", "type": mime_type},
+                    files={"file": (filename[:240] or "attachment", data, mime_type)},
+                ),
+                _successful,
+            )
         except SendError as exc:
             raise MediaError(f"upload failed: {exc}") from exc
         try:

@@ -295,14 +295,16 @@ class _GraphConfig:
         raise _error_from_response(response, attempt)
 
 
-class WhatsAppSender(_GraphConfig, _Messages[str]):
-    """Sends messages through the Cloud API (sync httpx client).
+class GraphClient(_GraphConfig):
+    """Calls to the Graph API on a sync httpx client, with the token, timeout and
+    bounded retries of :class:`_GraphConfig`: the sender, the media downloader and
+    the template sync all go through :meth:`_retried`.
 
-    ``options`` are the retry policy and timeout (see :class:`_GraphConfig`):
-    ``max_attempts`` bounds the tries (the first included); waits grow from
-    ``initial_wait`` to ``max_wait`` seconds with up to ``jitter`` seconds of
-    randomness; a ``Retry-After`` is honoured up to ``max_retry_after``.
-    ``sleep`` is injectable so tests can see the waits without waiting.
+    ``options`` are the retry policy and timeout: ``max_attempts`` bounds the tries
+    (the first included); waits grow from ``initial_wait`` to ``max_wait`` seconds
+    with up to ``jitter`` seconds of randomness; a ``Retry-After`` is honoured up to
+    ``max_retry_after``. ``sleep`` is injectable so tests can see the waits without
+    waiting.
     """
 
     def __init__(
@@ -320,29 +322,63 @@ class WhatsAppSender(_GraphConfig, _Messages[str]):
         self._client = client or httpx.Client(timeout=self.timeout)
         self._sleep = sleep
 
-    def send(self, payload: dict[str, Any]) -> str:
-        """POST one ``/messages`` body; returns the WhatsApp message id or raises
-        :class:`SendError` (after the retries, for transient failures)."""
+    def _retried(
+        self,
+        call: Callable[[], httpx.Response],
+        answer: Callable[[httpx.Response, int], R],
+    ) -> R:
+        """``answer(call(), attempt)``, with transport failures and the transient
+        errors ``answer`` raises retried under the policy; raises :class:`SendError`."""
         for attempt in Retrying(**self._retry_policy(self._sleep)):
             with attempt:
                 number = attempt.retry_state.attempt_number
                 try:
-                    response = self._client.post(**self._request(payload))
+                    response = call()
                 except httpx.TransportError as exc:
                     raise self._transport_error(exc, number) from exc
-                return self._handle(response, number)
+                return answer(response, number)
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
+    def _bearer(self) -> dict[str, str]:
+        return {"Authorization": self._headers["Authorization"]}
+
+    def get(self, url: str, params: dict[str, str] | None = None) -> httpx.Response:
+        """One GET with the bearer token, transient failures retried; raises
+        :class:`SendError` (Meta's error) otherwise."""
+        return self._retried(
+            lambda: self._client.get(url, headers=self._bearer(), params=params), _successful
+        )
+
     def close(self) -> None:
-        """Close the HTTP client if this sender created it."""
+        """Close the HTTP client if this object created it."""
         if self._own_client:
             self._client.close()
 
-    def __enter__(self) -> WhatsAppSender:
+    def __enter__(self) -> GraphClient:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _successful(response: httpx.Response, attempt: int) -> httpx.Response:
+    """``response`` when it succeeded, else the error it carries."""
+    if not response.is_success:
+        raise _error_from_response(response, attempt)
+    return response
+
+
+class WhatsAppSender(GraphClient, _Messages[str]):
+    """Sends messages through the Cloud API (sync httpx client); ``options`` as
+    for :class:`GraphClient`."""
+
+    def send(self, payload: dict[str, Any]) -> str:
+        """POST one ``/messages`` body; returns the WhatsApp message id or raises
+        :class:`SendError` (after the retries, for transient failures)."""
+        return self._retried(lambda: self._client.post(**self._request(payload)), self._handle)
+
+    def __enter__(self) -> WhatsAppSender:
+        return self
 
 
 class AsyncWhatsAppSender(_GraphConfig, _Messages[Awaitable[str]]):

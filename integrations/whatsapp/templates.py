@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from copilot.integrations.whatsapp.errors import SendError, WhatsAppError
-from copilot.integrations.whatsapp.media import GraphReader
+from copilot.integrations.whatsapp.sender import GraphClient
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 #: The most pages read in one sync (100 templates each).
@@ -69,7 +69,7 @@ def parse_template(item: Any) -> ApprovedTemplate | None:
     )
 
 
-def approved_templates(reader: GraphReader, waba_id: str) -> list[ApprovedTemplate]:
+def approved_templates(reader: GraphClient, waba_id: str) -> list[ApprovedTemplate]:
     """Every approved template of the account ``waba_id``, page after page;
     raises :class:`TemplateSyncError`."""
     if not re.fullmatch(r"[0-9]{1,32}", waba_id or ""):
